@@ -1,0 +1,128 @@
+"""API Gateway HTTP API in miniature: payload 2.0 events, the Lambda authorizer, then the API function."""
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from embedded.lambdas import HandlerError, LocalLambdas
+
+
+@dataclass
+class GatewayResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _message(status: int, message: str) -> GatewayResponse:
+    return GatewayResponse(status, {"content-type": "application/json"}, json.dumps({"message": message}).encode())
+
+
+class LocalGateway:
+    def __init__(self, lambdas: LocalLambdas, api_function: str, authorizer_function: str, routes: list[str]):
+        self.lambdas = lambdas
+        self.api_function = api_function
+        self.authorizer_function = authorizer_function
+        self.prefixes = [route.split("{proxy+}")[0] for route in routes]
+
+    def handle(
+        self, method: str, path: str, query: str = "", headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> GatewayResponse:
+        headers = {key.lower(): value for key, value in (headers or {}).items()}
+        if not any(path.startswith(prefix) for prefix in self.prefixes):
+            return _message(404, "Not Found")
+        event = self._event(method, path, query, headers, body)
+        if not headers.get("authorization"):
+            return _message(401, "Unauthorized")
+        try:
+            verdict = self.lambdas.invoke(self.authorizer_function, self._authorizer_event(event))
+        except HandlerError as failure:
+            unauthorized = failure.payload["errorMessage"] == "Unauthorized"
+            return _message(401, "Unauthorized") if unauthorized else _message(500, "Internal Server Error")
+        if not verdict.get("isAuthorized"):
+            return _message(403, "Forbidden")
+        event["requestContext"]["authorizer"] = {"lambda": verdict.get("context", {})}
+        try:
+            result = self.lambdas.invoke(self.api_function, event)
+        except HandlerError:
+            return _message(500, "Internal Server Error")
+        return _response(result)
+
+    def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        parameters: dict[str, str] = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
+        text, encoded = _body(body, headers.get("content-type", ""))
+        now = time.time()
+        return {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": headers,
+            "queryStringParameters": parameters or None,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": headers.get("host", "127.0.0.1"),
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    def _authorizer_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        method = event["requestContext"]["http"]["method"]
+        return {
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{method}{event['rawPath']}",
+            "identitySource": [event["headers"]["authorization"]],
+            "routeKey": event["routeKey"],
+            "rawPath": event["rawPath"],
+            "rawQueryString": event["rawQueryString"],
+            "headers": event["headers"],
+            "queryStringParameters": event["queryStringParameters"],
+            "requestContext": event["requestContext"],
+        }
+
+
+def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:
+    """Text bodies go as they are, anything else base64-encoded, as API Gateway does."""
+    if not body:
+        return None, False
+    textual = content_type.startswith(("application/json", "text/", "application/jsonl")) or not content_type
+    if textual:
+        try:
+            return body.decode(), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode(), True
+
+
+def _response(result: Any) -> GatewayResponse:
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return GatewayResponse(200, {"content-type": "application/json"}, json.dumps(result).encode())
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    return GatewayResponse(
+        int(result["statusCode"]), {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}, data
+    )

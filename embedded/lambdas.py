@@ -1,0 +1,93 @@
+"""The one seam: moto's Lambda backend runs the real handlers in-process instead of in Docker."""
+
+import importlib.util
+import json
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from embedded.template import Stack
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+class HandlerError(Exception):
+    """A handler raised; carries Lambda's error payload."""
+
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__(payload["errorMessage"])
+        self.payload = payload
+
+
+class LocalLambdas:
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self._modules: dict[str, ModuleType] = {}
+        self._lock = threading.Lock()
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Calls the function's handler like Lambda would; raises HandlerError with Lambda's error payload."""
+        name = function.rsplit(":", 1)[-1] if function.startswith("arn:") else function
+        spec = self.stack.functions[name]
+        handler = getattr(self._module(name), spec.handler.rsplit(".", 1)[1])
+        context = LocalContext(function_name=name, invoked_function_arn=self.stack.function_arn(spec.logical_id))
+        try:
+            return handler(event, context)
+        except Exception as exc:
+            raise HandlerError(
+                {
+                    "errorType": type(exc).__name__,
+                    "errorMessage": str(exc),
+                    "stackTrace": traceback.format_tb(exc.__traceback__),
+                }
+            ) from exc
+
+    def _module(self, name: str) -> ModuleType:
+        with self._lock:
+            if name not in self._modules:
+                spec = self.stack.functions[name]
+                module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
+                loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
+                assert loader_spec and loader_spec.loader
+                module = importlib.util.module_from_spec(loader_spec)
+                loader_spec.loader.exec_module(module)
+                self._modules[name] = module
+            return self._modules[name]
+
+    def install(self) -> None:
+        """Routes moto's `lambda:Invoke` (used by its Step Functions interpreter) to these handlers."""
+        lambdas = self
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            event = json.loads(body) if body else {}
+            try:
+                result = lambdas.invoke(function_name, event)
+            except HandlerError as failure:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps(failure.payload).encode()
+            return json.dumps(result).encode()
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]

@@ -1,0 +1,168 @@
+"""An OpenAI-compatible upstream simulator on loopback: deterministic replies, real token counts,
+configurable latency, and faults injected by markers in the request text, e.g. `[fault:429x2]`
+(the first two requests with this body get 429 + Retry-After), `[fault:500x1]`, `[fault:timeout]`,
+`[fault:notjson]` or `[fault:400]` (always)."""
+
+import hashlib
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_FAULT = re.compile(r"\[fault:(\w+?)(?:x(\d+))?\]")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+class Simulator:
+    def __init__(
+        self,
+        *,
+        latency_seconds: float = 0.0,
+        api_key: str | None = None,
+        retry_after_seconds: float = 1.0,
+        timeout_seconds: float = 5.0,
+    ):
+        self.latency_seconds = latency_seconds
+        self.api_key = api_key
+        self.retry_after_seconds = retry_after_seconds
+        self.timeout_seconds = timeout_seconds
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="upstream-simulator", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> "Simulator":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, path: str, authorization: str | None, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if self.api_key is not None and authorization != f"Bearer {self.api_key}":
+            return _error(401, "invalid_api_key", "Incorrect API key provided to the simulator.")
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return _error(400, "invalid_json", "The request body is not JSON.")
+        text = _text(request)
+        with self._lock:
+            self.calls[text] += 1
+            seen = self.calls[text]
+        fault = _FAULT.search(text)
+        if fault and (fault.group(2) is None or seen <= int(fault.group(2))):
+            return self._fault(fault.group(1))
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+        if path.endswith("/chat/completions"):
+            return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_chat(request, text)).encode()
+        if path.endswith("/embeddings"):
+            return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_embeddings(request)).encode()
+        return _error(404, "unknown_url", f"The simulator does not serve {path}.")
+
+    def _fault(self, kind: str) -> tuple[int, dict[str, str], bytes]:
+        if kind == "timeout":
+            time.sleep(self.timeout_seconds)
+            return _error(504, "timeout", "The simulator timed out on purpose.")
+        if kind == "notjson":
+            return 200, {}, b"<html>not json</html>"
+        status = int(kind) if kind.isdigit() else 500
+        status, headers, body = _error(status, "simulated_fault", f"Simulated {status} from the upstream simulator.")
+        if status == 429:
+            headers["retry-after"] = str(self.retry_after_seconds)
+        return status, headers, body
+
+
+def _text(request: dict[str, Any]) -> str:
+    if "messages" in request:
+        parts = [message.get("content") for message in request.get("messages", []) if isinstance(message, dict)]
+        return " ".join(part if isinstance(part, str) else json.dumps(part) for part in parts)
+    value = request.get("input", "")
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _chat(request: dict[str, Any], text: str) -> dict[str, Any]:
+    reply = f"Simulated reply to: {text}"
+    prompt, completion = count_tokens(text), count_tokens(reply)
+    return {
+        "id": "chatcmpl-sim-" + hashlib.sha256(text.encode()).hexdigest()[:16],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model"),
+        "system_fingerprint": "upstream-simulator",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
+
+
+def _embeddings(request: dict[str, Any]) -> dict[str, Any]:
+    inputs = request["input"] if isinstance(request.get("input"), list) else [request.get("input", "")]
+    dimensions = int(request.get("dimensions") or 8)
+    data = [
+        {"object": "embedding", "index": n, "embedding": _vector(str(item), dimensions)}
+        for n, item in enumerate(inputs)
+    ]
+    tokens = sum(count_tokens(str(item)) for item in inputs)
+    return {
+        "object": "list",
+        "data": data,
+        "model": request.get("model"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+def _vector(text: str, dimensions: int) -> list[float]:
+    digest = hashlib.sha256(text.encode()).digest()
+    raw = [(digest[n % len(digest)] - 127.5) / 127.5 for n in range(dimensions)]
+    norm = math.sqrt(sum(value * value for value in raw)) or 1.0
+    return [round(value / norm, 6) for value in raw]
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error" if status < 500 else "server_error",
+            "param": None,
+            "code": code,
+        }
+    }
+    return status, {}, json.dumps(body).encode()
+
+
+def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            status, headers, data = simulator.answer(self.path, self.headers.get("authorization"), body)
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+            return
+
+    return Handler

@@ -1,0 +1,102 @@
+"""The whole system in one process on moto: resources from the template, handlers in-process,
+the HTTP API's gateway, and queue pollers standing in for Lambda's event source mappings."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from batch_core.dal.api_keys_db import put_api_key_in_db
+from batch_core.dal.clients import reset_clients
+from batch_core.settings import get_settings
+from batch_core.upstream import default_upstream
+from embedded.gateway import GatewayResponse, LocalGateway
+from embedded.lambdas import LocalLambdas
+from embedded.pollers import QueuePoller
+from embedded.template import Stack, deploy
+
+
+class LocalSystem:
+    def __init__(self, stack: Stack, lambdas: LocalLambdas, gateway: LocalGateway, pollers: list[QueuePoller]):
+        self.stack = stack
+        self.lambdas = lambdas
+        self.gateway = gateway
+        self.pollers = pollers
+
+    @classmethod
+    def start(
+        cls,
+        parameters: dict[str, str],
+        environment: dict[str, str],
+        set_env: Callable[[str, str], None],
+    ) -> "LocalSystem":
+        """Deploys the template into the current (moto) AWS and wires the handlers to it."""
+        stack = deploy(parameters=parameters)
+        for name, value in {**stack.environment(), **environment}.items():
+            set_env(name, value)
+        get_settings.cache_clear()
+        default_upstream.cache_clear()
+        reset_clients()
+        lambdas = LocalLambdas(stack)
+        lambdas.install()
+        api = stack.template["Resources"]["ApiFunction"]["Properties"]
+        routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
+        gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
+        return cls(stack, lambdas, gateway, _pollers(stack, lambdas))
+
+    def add_api_key(self, api_key: str, tenant_id: str) -> None:
+        put_api_key_in_db(api_key, tenant_id)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None,
+        body: bytes = b"",
+        query: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> GatewayResponse:
+        headers = dict(headers or {})
+        if key is not None:
+            headers["authorization"] = f"Bearer {key}"
+        if body and "content-type" not in {name.lower() for name in headers}:
+            headers["content-type"] = "application/json"
+        return self.gateway.handle(method, path, query, headers, body)
+
+    def pump(self) -> int:
+        """One delivery round on every queue; returns how many messages were handled."""
+        return sum(poller.poll_once() for poller in self.pollers)
+
+    def run_until(self, done: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Delivers queued work until `done()` returns something truthy, or fails at the deadline."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = done()
+            if result:
+                return result
+            if not self.pump():
+                time.sleep(0.05)
+        raise TimeoutError(f"not done after {timeout}s")
+
+
+def _pollers(stack: Stack, lambdas: LocalLambdas) -> list[QueuePoller]:
+    pollers = []
+    for logical_id, resource in stack.template["Resources"].items():
+        events = (
+            resource.get("Properties", {}).get("Events", {}) if resource["Type"] == "AWS::Serverless::Function" else {}
+        )
+        for event in events.values():
+            if event["Type"] != "SQS":
+                continue
+            queue = stack.physical[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+            function = stack.ref(logical_id)
+            pollers.append(
+                QueuePoller(
+                    queue["QueueUrl"],
+                    queue["Arn"],
+                    lambda records, function=function: lambdas.invoke(function, records),
+                    int(event["Properties"].get("BatchSize", 10)),
+                    stack.region,
+                )
+            )
+    return pollers

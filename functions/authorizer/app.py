@@ -1,0 +1,21 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerEventV2,
+    APIGatewayAuthorizerResponseV2,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.auth import authenticate
+from batch_core.observability import logger
+
+
+@logger.inject_lambda_context
+@event_source(data_class=APIGatewayAuthorizerEventV2)
+def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
+    tenant_id = authenticate(event.headers.get("authorization"))
+    if tenant_id is None:
+        # API Gateway answers this exact message with 401 instead of 403.
+        raise Exception("Unauthorized")
+    return APIGatewayAuthorizerResponseV2(authorize=True, context={"tenant_id": tenant_id}).asdict()

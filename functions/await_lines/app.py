@@ -1,0 +1,14 @@
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.models.workflow import AwaitTask
+from batch_core.observability import logger, tracer
+from batch_core.tracking import await_lines
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=AwaitTask)
+def lambda_handler(task: AwaitTask, context: LambdaContext) -> None:
+    logger.append_keys(batch_id=task.batch_id)
+    await_lines(task.batch_id, task.task_token)

@@ -1,0 +1,25 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.executor import fail_work_unit
+from batch_core.models.work_unit import WorkUnit
+from batch_core.observability import logger, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: SQSRecord) -> None:
+    unit = WorkUnit.model_validate_json(record.body)
+    logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
+    receives = record.attributes.approximate_receive_count
+    logger.warning("work unit dead-lettered", extra={"receives": receives})
+    fail_work_unit(unit, f"the work unit failed {receives} deliveries and was set aside; its lines did not finish")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,16 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.models.workflow import BatchTask
+from batch_core.observability import logger, tracer
+from batch_core.tracking import expire_batch
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=BatchTask)
+def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(batch_id=task.batch_id)
+    return expire_batch(task.batch_id).model_dump()

@@ -1,0 +1,19 @@
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.models.workflow import MarkFailedTask
+from batch_core.observability import logger, tracer
+from batch_core.tracking import mark_failed
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=MarkFailedTask)
+def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> None:
+    logger.append_keys(batch_id=task.batch_id)
+    if task.rejection:
+        error = {"code": "invalid_input", **task.rejection.model_dump()}
+        mark_failed(task.batch_id, task.rejection.message, [error])
+        return
+    logger.error("batch workflow failed", extra={"failure": task.failure.model_dump() if task.failure else None})
+    mark_failed(task.batch_id, "the batch failed on an internal error; no further lines will run")

@@ -1,0 +1,23 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.errors import InvalidInput
+from batch_core.models.workflow import BatchTask, InputRejection
+from batch_core.observability import logger, tracer
+from batch_core.prepare import prepare_batch
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=BatchTask)
+def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(batch_id=task.batch_id)
+    try:
+        prepare_batch(task.batch_id)
+    except InvalidInput as rejected:
+        logger.info("input rejected", extra={"reason": rejected.message})
+        rejection = InputRejection(message=rejected.message, line=rejected.line, param=rejected.param)
+        return {"outcome": "invalid", "rejection": rejection.model_dump()}
+    return {"outcome": "ready"}

@@ -1,0 +1,36 @@
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_attributes(values: dict[str, Any]) -> dict[str, Any]:
+    """Python values to DynamoDB attribute values; None and empty sets are left out."""
+    return {
+        key: _serializer.serialize(value)
+        for key, value in values.items()
+        if value is not None and not (isinstance(value, set) and not value)
+    }
+
+
+def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, set):
+        return {_plain(item) for item in value}
+    return value
+
+
+def value(python_value: Any) -> dict[str, Any]:
+    return _serializer.serialize(python_value)

@@ -1,0 +1,29 @@
+"""The DynamoDB key schema: the only place that knows how records are keyed."""
+
+BATCH_SK = "BATCH"
+UNIT_SK_PREFIX = "UNIT#"
+
+
+def batch_key(batch_id: str) -> dict[str, str]:
+    return {"pk": f"BATCH#{batch_id}", "sk": BATCH_SK}
+
+
+def unit_key(batch_id: str, unit: int) -> dict[str, str]:
+    return {"pk": f"BATCH#{batch_id}", "sk": f"{UNIT_SK_PREFIX}{unit:06d}"}
+
+
+def units_partition(batch_id: str) -> str:
+    return f"BATCH#{batch_id}"
+
+
+def tenant_listing(tenant_id: str, batch_id: str) -> dict[str, str]:
+    """GSI keys: batch ids sort by creation time, so the index lists a tenant's batches in time order."""
+    return {"gsi1pk": f"TENANT#{tenant_id}", "gsi1sk": batch_id}
+
+
+def tenant_partition(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def api_key_key(key_hash: str) -> dict[str, str]:
+    return {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}

@@ -1,0 +1,25 @@
+class BatchError(Exception):
+    """Base of the errors the core raises on purpose; handlers map them to HTTP answers."""
+
+
+class InvalidInput(BatchError):
+    """The request or an input line is wrong; the message names the line and the field."""
+
+    def __init__(self, message: str, *, line: int | None = None, param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.param = param
+
+
+class BatchNotFound(BatchError):
+    def __init__(self, batch_id: str):
+        super().__init__(f"Batch '{batch_id}' not found")
+
+
+class InvalidTransition(BatchError):
+    """The batch is not in a status that allows the requested change."""
+
+
+class StorageError(BatchError):
+    """An AWS call failed in a way the caller cannot fix."""

@@ -1,0 +1,115 @@
+"""Running a work unit: claim it, run its unfinished lines against the upstream, save what finished."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from batch_core.dal import storage
+from batch_core.dal.batches_db import get_batch_in_db
+from batch_core.dal.units_db import claim_unit_in_db, get_unit_in_db, record_attempt_in_db
+from batch_core.inputs import read_unit_lines
+from batch_core.models.batch import Batch
+from batch_core.models.line import LineError, LineResult
+from batch_core.models.work_unit import UnitRecord, WorkUnit
+from batch_core.observability import logger
+from batch_core.settings import get_settings
+from batch_core.tracking import close_unit, signal_if_finished
+from batch_core.upstream import RetryLater, Upstream, run_line
+
+RUNNABLE = ("validating", "in_progress")
+
+
+def run_work_unit(message: WorkUnit, upstream: Upstream) -> float | None:
+    """Runs the unit once; returns the seconds to wait before it should run again, or None when it is settled.
+
+    A duplicate delivery finds the unit claimed or done and changes nothing.
+    """
+    settings = get_settings()
+    batch = get_batch_in_db(message.batch_id)
+    if batch is None or batch.status not in RUNNABLE:
+        if batch is not None and batch.status == "cancelling":
+            _cancel_unit(batch, message)
+        return None
+    now = int(time.time())
+    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds)
+    if unit is None:
+        current = get_unit_in_db(batch.id, message.unit)
+        if current is not None and current.state == "running":
+            return float(max(1, current.lease_until - now))
+        return None
+    pending = [(index, line) for index, line in read_unit_lines(batch, unit) if index not in unit.finished]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(pending), settings.line_concurrency))) as pool:
+        outcomes = list(
+            pool.map(
+                lambda job: run_line(
+                    upstream, batch.endpoint, job[0], job[1], unit.retries.get(job[0], 0) + 1, settings
+                ),
+                pending,
+            )
+        )
+    results = [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
+    delays = [outcome for outcome in outcomes if isinstance(outcome, RetryLater)]
+    retries = {retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays}
+    if not save_attempt(batch, unit, results, retries):
+        return None
+    return max(retry.delay for retry in delays) if delays else None
+
+
+def save_attempt(batch: Batch, unit: UnitRecord, results: list[LineResult], retries: dict[int, int]) -> bool:
+    """Writes the attempt's results as one object, then marks those lines finished with the counters, once.
+
+    False when the attempt had lost the unit meanwhile; its object is then an orphan and is never read.
+    """
+    part = None
+    if results:
+        part = storage.part_key(batch.tenant_id, batch.id, unit.unit, unit.attempt)
+        storage.put_object(part, b"".join(result.model_dump_json().encode() + b"\n" for result in results))
+    succeeded = [result for result in results if result.status == "succeeded"]
+    deltas = {
+        "completed": len(succeeded),
+        "failed": len(results) - len(succeeded),
+        "input_tokens": sum(result.usage.input_tokens for result in succeeded if result.usage),
+        "output_tokens": sum(result.usage.output_tokens for result in succeeded if result.usage),
+    }
+    saved = record_attempt_in_db(
+        unit,
+        finished={result.index: result.status for result in results},
+        part_key=part,
+        retries=retries,
+        batch_deltas={name: delta for name, delta in deltas.items() if delta},
+        now=int(time.time()),
+    )
+    if not saved:
+        logger.info("attempt lost its unit", extra={"batch_id": batch.id, "unit": unit.unit, "attempt": unit.attempt})
+        return False
+    if len(unit.finished) + len(results) == unit.count:
+        signal_if_finished(batch.id)
+    return True
+
+
+def fail_work_unit(message: WorkUnit, reason: str) -> bool:
+    """A unit that kept failing: its unfinished lines fail with `reason`, so the batch still ends."""
+    batch = get_batch_in_db(message.batch_id)
+    if batch is None or batch.is_terminal:
+        return False
+    now = int(time.time())
+    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=get_settings().lease_seconds, force=True)
+    if unit is None:
+        return False
+    try:
+        custom_ids = {index: line.custom_id for index, line in read_unit_lines(batch, unit)}
+    except Exception:  # noqa: BLE001 - the input may be what poisoned the unit; the lines fail either way
+        custom_ids = {}
+    error = LineError(code="work_unit_failed", message=reason)
+    results = [
+        LineResult(
+            index=index, custom_id=custom_ids.get(index), status="failed", error=error, started_at=now, ended_at=now
+        )
+        for index in unit.unfinished
+    ]
+    return save_attempt(batch, unit, results, {})
+
+
+def _cancel_unit(batch: Batch, message: WorkUnit) -> None:
+    """A unit reached after a cancel: its lines are cancelled now rather than at the next watchdog sweep."""
+    if close_unit(get_unit_in_db(batch.id, message.unit), to_state="cancelled", from_states=("pending",)):
+        signal_if_finished(batch.id)

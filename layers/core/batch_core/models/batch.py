@@ -1,0 +1,126 @@
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
+ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions", "/v1/embeddings")
+
+BatchStatus = Literal[
+    "validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled"
+]
+TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
+
+_WINDOW = re.compile(r"^(\d{1,7})(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_WINDOW_SECONDS = 7 * 86400
+MAX_METADATA_KEYS = 16
+MAX_METADATA_KEY_CHARS = 64
+MAX_METADATA_VALUE_CHARS = 512
+
+
+def window_seconds(window: str) -> int:
+    """Seconds in a completion window such as "30m", "24h" or "7d"; ValueError if malformed."""
+    match = _WINDOW.match(window)
+    if not match:
+        raise ValueError(f"completion_window '{window}' must look like '30m', '24h' or '7d'")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class FileRef(BaseModel):
+    bucket_key: str
+    object_key: str | None = None
+
+
+class RequestCounts(BaseModel):
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    expired: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed + self.cancelled + self.expired
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class CreateBatchRequest(BaseModel):
+    """The console's create body; line contents are checked separately so errors can name the line."""
+
+    endpoint: str
+    requests: list[Any] | None = None
+    input_file: FileRef | None = None
+    output_bucket_key: str | None = None
+    completion_window: str = "24h"
+    metadata: dict[str, str] | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _known_endpoint(cls, value: str) -> str:
+        if value not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
+        return value
+
+    @field_validator("completion_window")
+    @classmethod
+    def _parsable_window(cls, value: str) -> str:
+        if window_seconds(value) > MAX_WINDOW_SECONDS:
+            raise ValueError("completion_window must be at most 7d")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return value
+        if len(value) > MAX_METADATA_KEYS:
+            raise ValueError(f"metadata may hold at most {MAX_METADATA_KEYS} keys")
+        for key, item in value.items():
+            if len(key) > MAX_METADATA_KEY_CHARS:
+                raise ValueError(f"metadata key '{key[:20]}…' is longer than {MAX_METADATA_KEY_CHARS} characters")
+            if len(item) > MAX_METADATA_VALUE_CHARS:
+                raise ValueError(f"metadata value of '{key}' is longer than {MAX_METADATA_VALUE_CHARS} characters")
+        return value
+
+
+class Batch(BaseModel):
+    """A batch as the core knows it; each surface shapes its own view of it."""
+
+    id: str
+    tenant_id: str
+    endpoint: Endpoint
+    status: BatchStatus
+    completion_window: str
+    input_key: str
+    input_file: FileRef | None = None
+    output_bucket_key: str | None = None
+    output_key: str | None = None
+    error_key: str | None = None
+    error_message: str | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    request_counts: RequestCounts = Field(default_factory=RequestCounts)
+    usage: Usage = Field(default_factory=Usage)
+    metadata: dict[str, str] | None = None
+    units: int = 0
+    unit_lines: int = 0
+    cancel_swept: bool = False
+    task_token: str | None = None
+    created_at: int
+    expires_at: int
+    started_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES

@@ -1,0 +1,36 @@
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from batch_core.models.line import LineError, LineStatus, LineUsage
+
+
+class Item(BaseModel):
+    """One line as the console's items route shows it."""
+
+    id: str
+    object: Literal["batch.item"] = "batch.item"
+    index: int
+    custom_id: str | None
+    status: LineStatus
+    response_status_code: int | None = None
+    response_body: Any = None
+    error_message: str | None = None
+    usage: LineUsage | None = None
+    started_at: int | None = None
+    ended_at: int | None = None
+
+
+class OutputResponse(BaseModel):
+    status_code: int
+    request_id: str | None
+    body: Any
+
+
+class OutputLine(BaseModel):
+    """One line of results, output and error files, in OpenAI's batch output format."""
+
+    id: str
+    custom_id: str | None
+    response: OutputResponse | None
+    error: LineError | None

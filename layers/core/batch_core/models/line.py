@@ -1,0 +1,46 @@
+import hashlib
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+LineStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "expired"]
+
+
+class RequestLine(BaseModel):
+    """One request line of a batch input, as stored in the input JSONL."""
+
+    custom_id: str | None = None
+    method: Literal["POST"] = "POST"
+    url: str
+    body: dict[str, Any]
+
+
+class LineError(BaseModel):
+    code: str
+    message: str
+
+
+class LineUsage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class LineResult(BaseModel):
+    """What one run of a line produced; stored in the work unit's output object."""
+
+    index: int
+    custom_id: str | None
+    status: Literal["succeeded", "failed"]
+    status_code: int | None = None
+    request_id: str | None = None
+    body: Any = None
+    error: LineError | None = None
+    usage: LineUsage | None = None
+    started_at: int
+    ended_at: int
+
+
+def line_id(batch_id: str, index: int) -> str:
+    """A line's output id: stable, so a line run twice still reports one id."""
+    return "batch_req_" + hashlib.sha256(f"{batch_id}:{index}".encode()).hexdigest()[:24]

@@ -1,0 +1,38 @@
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+UnitState = Literal["pending", "running", "done", "cancelled", "expired"]
+
+
+class WorkUnit(BaseModel):
+    """An SQS message: a range of a batch's lines and where their bytes sit in the input object."""
+
+    batch_id: str
+    unit: int
+    first: int
+    count: int
+    byte_start: int
+    byte_end: int
+
+    @property
+    def indexes(self) -> range:
+        return range(self.first, self.first + self.count)
+
+
+class UnitRecord(WorkUnit):
+    """The progress of one work unit, as stored beside its batch."""
+
+    state: UnitState = "pending"
+    attempt: int = 0
+    lease_until: int = 0
+    finished: set[int] = Field(default_factory=set)
+    retries: dict[int, int] = Field(default_factory=dict)
+    parts: list[str] = Field(default_factory=list)
+    n_succeeded: int = 0
+    n_failed: int = 0
+    ended_at: int | None = None
+
+    @property
+    def unfinished(self) -> list[int]:
+        return [index for index in self.indexes if index not in self.finished]

@@ -1,0 +1,44 @@
+"""Prepare: validate the stored input as a stream, cut it into work units, store and queue them."""
+
+import time
+
+from batch_core.dal.batches_db import update_batch_in_db
+from batch_core.dal.queue import send_units
+from batch_core.dal.units_db import put_unit_in_db
+from batch_core.errors import InvalidTransition
+from batch_core.inputs import plan_units
+from batch_core.models.work_unit import UnitRecord
+from batch_core.observability import logger
+from batch_core.settings import get_settings
+from batch_core.tracking import load_batch
+from batch_core.validation import LineValidator
+
+
+def prepare_batch(batch_id: str) -> None:
+    """Raises InvalidInput (naming line and field) before anything is queued when the input is bad.
+
+    Safe to run again: existing units keep their progress and duplicate messages change nothing.
+    """
+    settings = get_settings()
+    batch = load_batch(batch_id)
+    if batch.status not in ("validating", "cancelling"):
+        return
+    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch)
+    units = list(plan_units(batch, validator, settings.work_unit_lines))
+    batch = update_batch_in_db(
+        batch_id,
+        expected=("validating", "cancelling"),
+        changes={"n_total": validator.count, "units": len(units), "unit_lines": settings.work_unit_lines},
+    )
+    ttl = batch.expires_at + settings.retention_days * 86400
+    for unit in units:
+        put_unit_in_db(UnitRecord(**unit.model_dump()), ttl)
+    if batch.status == "validating":
+        send_units(units)
+    try:
+        update_batch_in_db(
+            batch_id, expected=("validating",), changes={"status": "in_progress", "started_at": int(time.time())}
+        )
+    except InvalidTransition:
+        logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
+    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})

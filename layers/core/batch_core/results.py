@@ -1,0 +1,41 @@
+"""The results route's document: inline while it fits a Lambda response, else spooled to S3 and linked."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from batch_core.dal import storage
+from batch_core.lines import iter_finished_lines, to_output_line
+from batch_core.models.batch import Batch
+
+INLINE_LIMIT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class Results:
+    body: bytes = b""
+    url: str | None = None
+
+
+def render_results(batch: Batch, status: str | None) -> Results:
+    """Streams finished lines in input order; past the inline limit the rest streams into one object."""
+    lines = (
+        to_output_line(batch, view).model_dump_json().encode() + b"\n" for view in iter_finished_lines(batch, status)
+    )
+    head: list[bytes] = []
+    size = 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        if size > INLINE_LIMIT_BYTES:
+            return Results(url=_spool(batch, status, head, lines))
+    return Results(body=b"".join(head))
+
+
+def _spool(batch: Batch, status: str | None, head: list[bytes], rest: Iterator[bytes]) -> str:
+    writer = storage.ObjectWriter(storage.results_key(batch.tenant_id, batch.id, status))
+    for line in head:
+        writer.write(line)
+    for line in rest:
+        writer.write(line)
+    writer.close()
+    return storage.presigned_url(writer.key)

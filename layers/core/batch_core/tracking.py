@@ -1,0 +1,110 @@
+"""The workflow's view of a batch: when it is done, when it is cancelled or expired, and who says so."""
+
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from batch_core.dal.batches_db import claim_finisher_in_db, get_batch_in_db, update_batch_in_db
+from batch_core.dal.units_db import close_unit_in_db, get_unit_in_db, list_units_in_db
+from batch_core.dal.workflow import signal_cancelled, signal_done
+from batch_core.errors import BatchNotFound, InvalidTransition
+from batch_core.models.batch import TERMINAL_STATUSES, Batch
+from batch_core.models.work_unit import UnitRecord
+from batch_core.observability import logger
+from batch_core.settings import get_settings
+
+ACTIVE = ("validating", "in_progress", "cancelling")
+
+
+class Decision(BaseModel):
+    """What the workflow does next: wait for lines, finish, expire, or stop (the batch already ended)."""
+
+    next: Literal["await", "finalize", "expire", "end"]
+    outcome: Literal["completed", "cancelled", "expired"] | None = None
+    wait_seconds: int = 0
+
+
+def load_batch(batch_id: str) -> Batch:
+    batch = get_batch_in_db(batch_id, consistent=True)
+    if batch is None:
+        raise BatchNotFound(batch_id)
+    return batch
+
+
+def is_finished(batch: Batch) -> bool:
+    return batch.request_counts.done >= batch.request_counts.total
+
+
+def await_lines(batch_id: str, task_token: str) -> None:
+    """Keeps the token the finisher (or a cancel) will answer, and answers it at once if that moment passed."""
+    try:
+        batch = update_batch_in_db(batch_id, expected=ACTIVE, changes={"task_token": task_token})
+    except InvalidTransition:
+        signal_done(task_token)
+        return
+    if is_finished(batch):
+        signal_done(task_token)
+    elif batch.status == "cancelling" and not batch.cancel_swept:
+        signal_cancelled(task_token)
+
+
+def check_batch(batch_id: str) -> Decision:
+    """Decides the next step from the stored counters; also the watchdog, so a lost signal costs only time."""
+    batch = load_batch(batch_id)
+    if batch.status in TERMINAL_STATUSES:
+        return Decision(next="end")
+    if batch.status == "cancelling":
+        close_units(batch, to_state="cancelled", from_states=("pending",))
+        batch = update_batch_in_db(batch_id, expected=("cancelling",), changes={"cancel_swept": True})
+    if is_finished(batch):
+        return Decision(next="finalize", outcome="cancelled" if batch.status == "cancelling" else "completed")
+    now = int(time.time())
+    if now >= batch.expires_at:
+        return Decision(next="expire", outcome="expired")
+    wait = min(get_settings().watchdog_seconds, batch.expires_at - now)
+    return Decision(next="await", wait_seconds=max(1, wait))
+
+
+def expire_batch(batch_id: str) -> Decision:
+    """Lines not finished inside the completion window end `expired`; finished results stay."""
+    close_units(load_batch(batch_id), to_state="expired", from_states=("pending", "running"))
+    return Decision(next="finalize", outcome="expired")
+
+
+def close_units(batch: Batch, *, to_state: str, from_states: tuple[str, ...]) -> int:
+    """Moves every unit still in `from_states` to `to_state`; returns how many moved."""
+    closed = 0
+    for unit in list_units_in_db(batch.id):
+        closed += close_unit(unit, to_state=to_state, from_states=from_states)
+    return closed
+
+
+def close_unit(unit: UnitRecord | None, *, to_state: str, from_states: tuple[str, ...]) -> bool:
+    """Retries while a concurrent attempt changes the unit under us; stops once it left `from_states`."""
+    for _ in range(5):
+        if unit is None or unit.state not in from_states:
+            return False
+        if close_unit_in_db(unit, to_state=to_state, from_states=from_states, counter=to_state):
+            return True
+        unit = get_unit_in_db(unit.batch_id, unit.unit)
+    logger.warning("unit kept changing while closing", extra={"unit": unit.unit if unit else None})
+    return False
+
+
+def signal_if_finished(batch_id: str) -> bool:
+    """Called after a unit's lines all finished: the one caller that sees every line done wakes the workflow."""
+    batch = load_batch(batch_id)
+    if not is_finished(batch) or not claim_finisher_in_db(batch_id):
+        return False
+    if batch.task_token:
+        signal_done(batch.task_token)
+    return True
+
+
+def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    update_batch_in_db(
+        batch_id,
+        expected=(*ACTIVE, "finalizing"),
+        changes={"status": "failed", "failed_at": int(time.time()), "error_message": message, "errors": errors or []},
+    )

@@ -1,0 +1,164 @@
+"""The OpenAI-compatible upstream: one HTTP call per line attempt, and what its answer means."""
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any
+
+import urllib3
+from aws_lambda_powertools.utilities import parameters
+
+from batch_core.models.line import LineError, LineResult, LineUsage, RequestLine
+from batch_core.settings import Settings, get_settings
+
+
+class UpstreamUnreachable(Exception):
+    """No HTTP answer: a timeout or a connection error."""
+
+
+@dataclass
+class UpstreamReply:
+    status: int
+    body: bytes
+    request_id: str | None
+    retry_after: float | None
+
+
+@dataclass
+class RetryLater:
+    """A line that met a passing fault and should run again after `delay` seconds."""
+
+    index: int
+    delay: float
+
+
+class Upstream:
+    def __init__(self, base_url: str, api_key: str, timeout_seconds: float, pool_size: int):
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self._http = urllib3.PoolManager(
+            maxsize=pool_size,
+            retries=False,
+            timeout=urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds),
+        )
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:
+        url = self.base_url + endpoint.removeprefix("/v1")
+        try:
+            answer = self._http.request("POST", url, body=json.dumps(body).encode(), headers=self._headers)
+        except urllib3.exceptions.HTTPError as exc:
+            raise UpstreamUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        return UpstreamReply(
+            status=answer.status,
+            body=answer.data,
+            request_id=answer.headers.get("x-request-id"),
+            retry_after=_retry_after(answer.headers.get("retry-after")),
+        )
+
+
+@lru_cache
+def default_upstream() -> Upstream:
+    settings = get_settings()
+    api_key = settings.upstream_api_key
+    if not api_key and settings.upstream_api_key_secret:
+        api_key = parameters.get_secret(settings.upstream_api_key_secret, max_age=300)
+    return Upstream(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
+
+
+def run_line(
+    upstream: Upstream, endpoint: str, index: int, line: RequestLine, attempt: int, settings: Settings
+) -> LineResult | RetryLater:
+    """One attempt at one line. 429, 5xx and transport faults retry while attempts remain."""
+    started = int(time.time())
+    try:
+        reply = upstream.post(endpoint, line.body)
+    except UpstreamUnreachable as fault:
+        if attempt < settings.max_line_attempts:
+            return RetryLater(index, _backoff(attempt, settings))
+        error = LineError(code="upstream_unreachable", message=f"no answer after {attempt} attempts: {fault}")
+        return _failed(index, line, None, None, error, started)
+    if (reply.status == 429 or reply.status >= 500) and attempt < settings.max_line_attempts:
+        return RetryLater(index, max(reply.retry_after or 0.0, _backoff(attempt, settings)))
+    body = _json(reply.body)
+    if 200 <= reply.status < 300:
+        if not isinstance(body, dict):
+            message = f"the upstream answered {reply.status} with a body that is not a JSON object"
+            return _failed(
+                index, line, reply, None, LineError(code="invalid_upstream_response", message=message), started
+            )
+        return LineResult(
+            index=index,
+            custom_id=line.custom_id,
+            status="succeeded",
+            status_code=reply.status,
+            request_id=reply.request_id,
+            body=body,
+            usage=_usage(body.get("usage")),
+            started_at=started,
+            ended_at=int(time.time()),
+        )
+    return _failed(index, line, reply, body, _upstream_error(reply.status, body, attempt), started)
+
+
+def _failed(
+    index: int, line: RequestLine, reply: UpstreamReply | None, body: Any, error: LineError, started: int
+) -> LineResult:
+    return LineResult(
+        index=index,
+        custom_id=line.custom_id,
+        status="failed",
+        status_code=reply.status if reply else None,
+        request_id=reply.request_id if reply else None,
+        body=body,
+        error=error,
+        started_at=started,
+        ended_at=int(time.time()),
+    )
+
+
+def _upstream_error(status: int, body: Any, attempt: int) -> LineError:
+    detail = body.get("error") if isinstance(body, dict) else None
+    if isinstance(detail, dict):
+        code, message = str(detail.get("code") or detail.get("type") or f"http_{status}"), str(detail.get("message"))
+    else:
+        code, message = f"http_{status}", f"the upstream answered {status}"
+    if status == 429 or status >= 500:
+        message = f"{message} (gave up after {attempt} attempts)"
+    return LineError(code=code, message=message)
+
+
+def _usage(usage: Any) -> LineUsage:
+    if not isinstance(usage, dict):
+        return LineUsage()
+    prompt = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
+    completion = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
+    return LineUsage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode(errors="replace") or None
+
+
+def _backoff(attempt: int, settings: Settings) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random, so retries spread out."""
+    step = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+def _retry_after(header: str | None) -> float | None:
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

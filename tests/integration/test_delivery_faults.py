@@ -1,0 +1,131 @@
+import json
+import re
+from typing import Any
+
+import boto3
+import pytest
+
+from batch_core.dal import queue, storage
+from batch_core.errors import StorageError
+from embedded.simulator import Simulator
+from embedded.system import LocalSystem
+from tests.integration.conftest import Console, chat_line, queue_url, set_queue
+
+CHAT = "/v1/chat/completions"
+
+
+def test_every_work_unit_delivered_twice_changes_nothing(
+    console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send_once = queue._send
+    monkeypatch.setattr(queue, "_send", lambda units: send_once(units) + send_once(units))
+    lines = [chat_line(f"d{n}", f"duplicate {n}") for n in range(8)]
+
+    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"])
+    _deliver_again_everything_ever_sent(system, batch["id"])
+
+    assert batch["request_counts"] == {"total": 8, "completed": 8, "failed": 0, "cancelled": 0, "expired": 0}
+    assert console.get(batch["id"]).json() == batch
+    results = console.result_lines(batch["id"])
+    assert [line["custom_id"] for line in results] == [f"d{n}" for n in range(8)]
+    assert all(count == 1 for count in simulator.calls.values())
+
+
+def _deliver_again_everything_ever_sent(system: LocalSystem, batch_id: str) -> None:
+    """Replays each unit's message straight into the executor after the batch finished."""
+    units = boto3.client("dynamodb").query(
+        TableName=system.stack.ref("BatchTable"),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :unit)",
+        ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}, ":unit": {"S": "UNIT#"}},
+    )["Items"]
+    records = []
+    for item in units:
+        body = {name: int(item[name]["N"]) for name in ("unit", "first", "count", "byte_start", "byte_end")}
+        records.append(
+            {
+                "messageId": f"replay-{body['unit']}",
+                "receiptHandle": "r",
+                "body": json.dumps({"batch_id": batch_id, **body}),
+            }
+        )
+    answer = system.lambdas.invoke(
+        system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record) for record in records]}
+    )
+    assert answer == {"batchItemFailures": []}
+
+
+def _sqs(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "attributes": {"ApproximateReceiveCount": "2"}, "messageAttributes": {}, "eventSource": "aws:sqs"}
+
+
+def test_executor_crash_mid_unit_then_redelivery_gives_exact_counts(
+    console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_queue(system, "WorkQueue", VisibilityTimeout="1")
+    real_put = storage.put_object
+    crashed: list[str] = []
+
+    def crash_on_first_output(key: str, data: bytes, content_type: str = storage.JSONL) -> None:
+        if "/units/" in key and not crashed:
+            crashed.append(key)
+            raise RuntimeError("executor crashed after calling the upstream")
+        real_put(key, data, content_type)
+
+    monkeypatch.setattr(storage, "put_object", crash_on_first_output)
+    lines = [chat_line(f"k{n}", f"crash {n}") for n in range(6)]
+
+    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=30)
+
+    assert crashed
+    assert batch["status"] == "completed"
+    assert batch["request_counts"] == {"total": 6, "completed": 6, "failed": 0, "cancelled": 0, "expired": 0}
+    assert len(console.result_lines(batch["id"])) == 6
+    assert sorted(simulator.calls.values()) == [1, 1, 1, 2, 2, 2]
+
+
+def test_poison_unit_goes_to_the_dead_letter_queue_and_the_batch_still_ends(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_letters = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(system, "DeadLetterQueue"), AttributeNames=["QueueArn"]
+    )
+    set_queue(
+        system,
+        "WorkQueue",
+        VisibilityTimeout="1",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dead_letters["Attributes"]["QueueArn"], "maxReceiveCount": 2}),
+    )
+    real_range = storage.get_range
+
+    def unreadable_after_first_unit(key: str, start: int, end: int) -> bytes:
+        if key.endswith("input.jsonl") and start > 0:
+            raise StorageError("this range cannot be read")
+        return real_range(key, start, end)
+
+    monkeypatch.setattr(storage, "get_range", unreadable_after_first_unit)
+    lines = [chat_line(f"p{n}", f"poison {n}") for n in range(6)]
+    batch_id = console.create({"endpoint": CHAT, "requests": lines}).json()["id"]
+
+    batch = console.wait(batch_id, timeout=30)
+
+    assert batch["status"] == "completed"
+    assert batch["request_counts"] == {"total": 6, "completed": 3, "failed": 3, "cancelled": 0, "expired": 0}
+    failed = console.items(batch_id, "status=failed").json()["data"]
+    assert [item["index"] for item in failed] == [3, 4, 5]
+    assert re.fullmatch(
+        r"the work unit failed \d+ deliveries and was set aside; its lines did not finish", failed[0]["error_message"]
+    )
+    errors = [line for line in console.result_lines(batch_id) if line["error"]]
+    assert {line["error"]["code"] for line in errors} == {"work_unit_failed"}
+
+
+def test_a_lost_completion_signal_is_caught_by_the_watchdog(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    from batch_core import tracking
+
+    monkeypatch.setattr(tracking, "signal_done", lambda token: False)
+    lines = [chat_line(f"w{n}", f"watchdog {n}") for n in range(4)]
+
+    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=20)
+
+    assert batch["status"] == "completed"
+    assert batch["request_counts"]["completed"] == 4

@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from batch_core import results
+from batch_core.dal import storage
+from embedded.system import LocalSystem
+from tests.integration.conftest import Console, chat_line
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def test_sample_api_event_creates_a_batch_through_the_real_handler(system: LocalSystem) -> None:
+    event = json.loads((EVENTS / "api_create_batch.json").read_text())
+
+    answer = system.lambdas.invoke(system.stack.ref("ApiFunction"), event)
+
+    assert answer["statusCode"] == 201
+    assert json.loads(answer["body"])["request_counts"]["total"] == 1
+
+
+def test_sample_authorizer_event_maps_the_key_to_its_tenant(system: LocalSystem) -> None:
+    event = json.loads((EVENTS / "authorizer_request.json").read_text())
+
+    answer = system.lambdas.invoke(system.stack.ref("AuthorizerFunction"), event)
+
+    assert answer == {"isAuthorized": True, "context": {"tenant_id": "tenant-a"}}
+
+
+def test_finalize_writes_output_and_error_files_in_input_order(console: Console, system: LocalSystem) -> None:
+    lines = [chat_line(f"f{n}", f"file {n}" + (" [fault:400]" if n in (1, 4) else "")) for n in range(6)]
+    batch = console.wait(console.create({"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"])
+
+    s3 = boto3.client("s3")
+    prefix = f"tenant-a/batches/{batch['id']}"
+    bucket = system.stack.ref("BatchBucket")
+    output = s3.get_object(Bucket=bucket, Key=f"{prefix}/output.jsonl")["Body"].read().decode().splitlines()
+    errors = s3.get_object(Bucket=bucket, Key=f"{prefix}/errors.jsonl")["Body"].read().decode().splitlines()
+
+    assert [json.loads(line)["custom_id"] for line in output] == ["f0", "f2", "f3", "f5"]
+    assert [json.loads(line)["custom_id"] for line in errors] == ["f1", "f4"]
+    assert json.loads(errors[0])["response"]["status_code"] == 400
+
+
+def test_object_writer_switches_to_multipart_past_one_part(system: LocalSystem) -> None:
+    writer = storage.ObjectWriter("tenant-a/test/big.jsonl")
+    line = b"x" * 1023 + b"\n"
+    for _ in range(9 * 1024):
+        writer.write(line)
+
+    assert writer.close()
+    stored = boto3.client("s3").head_object(Bucket=system.stack.ref("BatchBucket"), Key="tenant-a/test/big.jsonl")
+    assert stored["ContentLength"] == 9 * 1024 * 1024
+    assert stored["ETag"].strip('"').endswith("-2")
+
+
+def test_object_writer_writes_nothing_for_an_empty_object(system: LocalSystem) -> None:
+    writer = storage.ObjectWriter("tenant-a/test/empty.jsonl")
+
+    assert writer.close() is False
+    assert (
+        boto3.client("s3").list_objects_v2(Bucket=system.stack.ref("BatchBucket"), Prefix="tenant-a/test/")["KeyCount"]
+        == 0
+    )
+
+
+def test_results_larger_than_a_lambda_response_redirect_to_a_streamed_object(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [chat_line(f"r{n}", f"results {n}") for n in range(5)]
+    batch = console.wait(console.create({"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"])
+    inline = console.results(batch["id"]).body
+    monkeypatch.setattr(results, "INLINE_LIMIT_BYTES", 100)
+
+    answer = console.results(batch["id"])
+
+    assert answer.status == 302
+    key = f"tenant-a/batches/{batch['id']}/results-all.jsonl"
+    assert key in answer.headers["location"]
+    spooled = boto3.client("s3").get_object(Bucket=system.stack.ref("BatchBucket"), Key=key)["Body"].read()
+    assert spooled == inline

@@ -1,0 +1,107 @@
+import time
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+
+from batch_core.models.line import LineResult, RequestLine
+from batch_core.settings import Settings
+from batch_core.upstream import RetryLater, UpstreamReply, UpstreamUnreachable, _retry_after, run_line
+
+SETTINGS = Settings(max_line_attempts=3, retry_base_seconds=2, retry_max_seconds=10)
+LINE = RequestLine(custom_id="c", url="/v1/chat/completions", body={"model": "m", "messages": []})
+
+
+class ScriptedUpstream:
+    """Answers each post with the next scripted reply (or raises it)."""
+
+    def __init__(self, *replies: UpstreamReply | Exception):
+        self.replies = list(replies)
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:
+        self.posts.append((endpoint, body))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def reply(status: int, body: bytes = b"{}", retry_after: float | None = None) -> UpstreamReply:
+    return UpstreamReply(status=status, body=body, request_id="req_1", retry_after=retry_after)
+
+
+def run(upstream: ScriptedUpstream, attempt: int = 1) -> LineResult | RetryLater:
+    return run_line(upstream, "/v1/chat/completions", 4, LINE, attempt, SETTINGS)  # type: ignore[arg-type]
+
+
+def test_success_records_body_usage_and_request_id() -> None:
+    body = b'{"id": "x", "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}'
+
+    result = run(ScriptedUpstream(reply(200, body)))
+
+    assert isinstance(result, LineResult)
+    assert result.status == "succeeded" and result.index == 4 and result.custom_id == "c"
+    assert result.usage is not None and result.usage.model_dump() == {
+        "input_tokens": 5,
+        "output_tokens": 7,
+        "total_tokens": 12,
+    }
+    assert result.request_id == "req_1" and result.body == {
+        "id": "x",
+        "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
+    }
+
+
+def test_retry_after_is_honoured_when_longer_than_the_backoff() -> None:
+    result = run(ScriptedUpstream(reply(429, retry_after=30)))
+
+    assert result == RetryLater(index=4, delay=30)
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_backoff_grows_exponentially_with_jitter(attempt: int) -> None:
+    result = run(ScriptedUpstream(reply(503)), attempt)
+
+    step = 2 * 2 ** (attempt - 1)
+    assert isinstance(result, RetryLater)
+    assert step / 2 <= result.delay <= step
+
+
+def test_transport_faults_retry_then_fail_with_the_last_error() -> None:
+    assert isinstance(run(ScriptedUpstream(UpstreamUnreachable("ReadTimeoutError"))), RetryLater)
+
+    result = run(ScriptedUpstream(UpstreamUnreachable("ReadTimeoutError")), attempt=3)
+
+    assert isinstance(result, LineResult) and result.status == "failed"
+    assert result.error is not None and result.error.code == "upstream_unreachable"
+    assert result.error.message == "no answer after 3 attempts: ReadTimeoutError"
+
+
+def test_a_4xx_other_than_429_fails_at_once_with_the_upstream_error() -> None:
+    body = b'{"error": {"message": "bad model", "type": "invalid_request_error", "code": "model_not_found"}}'
+
+    result = run(ScriptedUpstream(reply(404, body)))
+
+    assert isinstance(result, LineResult) and result.status == "failed" and result.status_code == 404
+    assert result.error is not None and result.error.model_dump() == {"code": "model_not_found", "message": "bad model"}
+
+
+def test_the_last_allowed_429_fails_the_line_saying_how_many_attempts_ran() -> None:
+    result = run(ScriptedUpstream(reply(429, b'{"error": {"message": "slow down", "code": "rate_limit"}}')), 3)
+
+    assert isinstance(result, LineResult) and result.error is not None
+    assert result.error.message == "slow down (gave up after 3 attempts)"
+
+
+def test_ok_status_with_a_non_json_body_fails_clearly() -> None:
+    result = run(ScriptedUpstream(reply(200, b"<html>")))
+
+    assert isinstance(result, LineResult) and result.status == "failed" and result.error is not None
+    assert result.error.message == "the upstream answered 200 with a body that is not a JSON object"
+
+
+def test_retry_after_may_be_an_http_date() -> None:
+    delay = _retry_after(formatdate(usegmt=True, timeval=time.time() + 20))
+
+    assert delay is not None and 18 <= delay <= 20
