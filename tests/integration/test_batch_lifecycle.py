@@ -49,6 +49,7 @@ def test_console_batch_carries_every_contract_field(console: Console) -> None:
         "cancelled_at",
     }
     assert contract <= set(batch)
+    assert not {"tenant_id", "task_token", "input_key"} & set(batch)
     assert batch["object"] == "batch" and batch["completion_window"] == "24h"
     assert batch["expires_at"] == batch["created_at"] + 24 * 3600
 

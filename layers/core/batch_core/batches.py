@@ -81,10 +81,8 @@ def get_batch(tenant_id: str, batch_id: str) -> Batch:
     return batch
 
 
-def list_batches(
-    tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
-) -> list[Batch]:
-    return list_batches_in_db(tenant_id, status=status, limit=max(1, min(limit, 500)), before=after)
+def list_batches(tenant_id: str, *, status: str | None = None, limit: int = 50) -> list[Batch]:
+    return list_batches_in_db(tenant_id, status=status, limit=max(1, min(limit, 500)))
 
 
 def cancel_batch(tenant_id: str, batch_id: str) -> Batch:

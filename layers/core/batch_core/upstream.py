@@ -11,7 +11,8 @@ from typing import Any
 import urllib3
 from aws_lambda_powertools.utilities import parameters
 
-from batch_core.models.line import LineError, LineResult, LineUsage, RequestLine
+from batch_core.models.line import LineError, LineResult, RequestLine
+from batch_core.models.usage import Usage
 from batch_core.settings import Settings, get_settings
 
 
@@ -62,9 +63,8 @@ class Upstream:
 @lru_cache
 def default_upstream() -> Upstream:
     settings = get_settings()
-    api_key = settings.upstream_api_key
-    if not api_key and settings.upstream_api_key_secret:
-        api_key = parameters.get_secret(settings.upstream_api_key_secret, max_age=300)
+    secret = settings.upstream_api_key_secret
+    api_key = str(parameters.get_secret(secret, max_age=300)) if secret else ""
     return Upstream(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
 
 
@@ -130,12 +130,12 @@ def _upstream_error(status: int, body: Any, attempt: int) -> LineError:
     return LineError(code=code, message=message)
 
 
-def _usage(usage: Any) -> LineUsage:
+def _usage(usage: Any) -> Usage:
     if not isinstance(usage, dict):
-        return LineUsage()
+        return Usage()
     prompt = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
     completion = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
-    return LineUsage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+    return Usage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
 
 
 def _json(data: bytes) -> Any:

@@ -6,7 +6,8 @@ from batch_core.dal import keys
 from batch_core.dal.clients import client
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.errors import InvalidTransition, StorageError
-from batch_core.models.batch import Batch, RequestCounts, Usage
+from batch_core.models.batch import Batch, RequestCounts
+from batch_core.models.usage import Usage
 from batch_core.settings import get_settings
 
 _COUNTERS = ("total", "completed", "failed", "cancelled", "expired")
@@ -51,7 +52,7 @@ def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
     return _from_item(answer["Item"]) if "Item" in answer else None
 
 
-def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before: str | None = None) -> list[Batch]:
+def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int) -> list[Batch]:
     """A tenant's batches, newest first, optionally only those in one status."""
     query: dict[str, Any] = {
         "TableName": _table(),
@@ -60,9 +61,6 @@ def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before
         "ExpressionAttributeValues": {":tenant": value(keys.tenant_partition(tenant_id))},
         "ScanIndexForward": False,
     }
-    if before:
-        query["KeyConditionExpression"] += " AND gsi1sk < :before"
-        query["ExpressionAttributeValues"][":before"] = value(before)
     if status:
         query["FilterExpression"] = "#status = :status"
         query["ExpressionAttributeNames"] = {"#status": "status"}

@@ -3,6 +3,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from batch_core.models.usage import Usage
+
 Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
 ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions", "/v1/embeddings")
 
@@ -42,12 +44,6 @@ class RequestCounts(BaseModel):
     @property
     def done(self) -> int:
         return self.completed + self.failed + self.cancelled + self.expired
-
-
-class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
 
 
 class CreateBatchRequest(BaseModel):

@@ -2,7 +2,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from batch_core.models.batch import Batch, BatchStatus, FileRef, RequestCounts, Usage
+from batch_core.models.batch import Batch, BatchStatus, FileRef, RequestCounts
+from batch_core.models.usage import Usage
 
 
 class ConsoleBatch(BaseModel):

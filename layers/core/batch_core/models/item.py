@@ -2,7 +2,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from batch_core.models.line import LineError, LineStatus, LineUsage
+from batch_core.models.line import LineError, LineStatus
+from batch_core.models.usage import Usage
 
 
 class Item(BaseModel):
@@ -16,7 +17,7 @@ class Item(BaseModel):
     response_status_code: int | None = None
     response_body: Any = None
     error_message: str | None = None
-    usage: LineUsage | None = None
+    usage: Usage | None = None
     started_at: int | None = None
     ended_at: int | None = None
 

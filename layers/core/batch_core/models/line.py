@@ -3,6 +3,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from batch_core.models.usage import Usage
+
 LineStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "expired"]
 
 
@@ -20,12 +22,6 @@ class LineError(BaseModel):
     message: str
 
 
-class LineUsage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
-
-
 class LineResult(BaseModel):
     """What one run of a line produced; stored in the work unit's output object."""
 
@@ -36,7 +32,7 @@ class LineResult(BaseModel):
     request_id: str | None = None
     body: Any = None
     error: LineError | None = None
-    usage: LineUsage | None = None
+    usage: Usage | None = None
     started_at: int
     ended_at: int
 
