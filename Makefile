@@ -3,15 +3,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install test lint unit integration build deploy clean
+.PHONY: install run test lint unit integration e2e build deploy clean
 
-$(STAMP): requirements-dev.txt layers/core/requirements.txt constraints.txt
+$(STAMP): requirements-dev.txt layers/core/requirements.txt constraints.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m embedded
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -27,6 +31,9 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
 
 build: $(STAMP)
 	$(VENV)/bin/sam build

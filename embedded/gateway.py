@@ -21,6 +21,10 @@ class GatewayResponse:
         return json.loads(self.body)
 
 
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
+LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
 def _message(status: int, message: str) -> GatewayResponse:
     return GatewayResponse(status, {"content-type": "application/json"}, json.dumps({"message": message}).encode())
 
@@ -38,7 +42,12 @@ class LocalGateway:
         headers = {key.lower(): value for key, value in (headers or {}).items()}
         if not any(path.startswith(prefix) for prefix in self.prefixes):
             return _message(404, "Not Found")
+        if len(body) > API_GATEWAY_MAX_BODY_BYTES:
+            return too_large(len(body), API_GATEWAY_MAX_BODY_BYTES, "API Gateway accepts request bodies")
         event = self._event(method, path, query, headers, body)
+        event_size = len(json.dumps(event))
+        if event_size > LAMBDA_MAX_PAYLOAD_BYTES:
+            return too_large(event_size, LAMBDA_MAX_PAYLOAD_BYTES, "Lambda accepts request events")
         if not headers.get("authorization"):
             return _message(401, "Unauthorized")
         try:
@@ -53,6 +62,8 @@ class LocalGateway:
             result = self.lambdas.invoke(self.api_function, event)
         except HandlerError:
             return _message(500, "Internal Server Error")
+        if len(json.dumps(result)) > LAMBDA_MAX_PAYLOAD_BYTES:
+            return _message(502, "Internal Server Error")
         return _response(result)
 
     def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -103,6 +114,11 @@ class LocalGateway:
             "queryStringParameters": event["queryStringParameters"],
             "requestContext": event["requestContext"],
         }
+
+
+def too_large(size: int, limit: int, what: str) -> GatewayResponse:
+    megabytes = f"{size / 1024 / 1024:.1f} MB"
+    return _message(413, f"Request Entity Too Large: {megabytes}; {what} of at most {limit // 1024 // 1024} MB")
 
 
 def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:

@@ -41,10 +41,12 @@ class HandlerError(Exception):
 
 
 class LocalLambdas:
+    """Each thread is its own execution environment, with its own copy of every handler module,
+    as concurrent Lambda invocations never share module state (e.g. a BatchProcessor's records)."""
+
     def __init__(self, stack: Stack):
         self.stack = stack
-        self._modules: dict[str, ModuleType] = {}
-        self._lock = threading.Lock()
+        self._environments = threading.local()
 
     def invoke(self, function: str, event: Any) -> Any:
         """Calls the function's handler like Lambda would; raises HandlerError with Lambda's error payload."""
@@ -64,16 +66,16 @@ class LocalLambdas:
             ) from exc
 
     def _module(self, name: str) -> ModuleType:
-        with self._lock:
-            if name not in self._modules:
-                spec = self.stack.functions[name]
-                module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
-                loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
-                assert loader_spec and loader_spec.loader
-                module = importlib.util.module_from_spec(loader_spec)
-                loader_spec.loader.exec_module(module)
-                self._modules[name] = module
-            return self._modules[name]
+        modules: dict[str, ModuleType] = self._environments.__dict__.setdefault("modules", {})
+        if name not in modules:
+            spec = self.stack.functions[name]
+            module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
+            loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
+            assert loader_spec and loader_spec.loader
+            module = importlib.util.module_from_spec(loader_spec)
+            loader_spec.loader.exec_module(module)
+            modules[name] = module
+        return modules[name]
 
     def install(self) -> None:
         """Routes moto's `lambda:Invoke` (used by its Step Functions interpreter) to these handlers."""

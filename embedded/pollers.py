@@ -11,8 +11,17 @@ from embedded.lambdas import HandlerError
 
 class QueuePoller:
     def __init__(
-        self, queue_url: str, queue_arn: str, invoke: Callable[[dict[str, Any]], Any], batch_size: int, region: str
+        self,
+        name: str,
+        queue_url: str,
+        queue_arn: str,
+        invoke: Callable[[dict[str, Any]], Any],
+        batch_size: int,
+        concurrency: int,
+        region: str,
     ):
+        self.name = name
+        self.concurrency = concurrency
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.invoke = invoke

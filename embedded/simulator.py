@@ -1,11 +1,13 @@
 """An OpenAI-compatible upstream simulator on loopback: deterministic replies, real token counts,
-configurable latency, and faults injected by markers in the request text, e.g. `[fault:429x2]`
-(the first two requests with this body get 429 + Retry-After), `[fault:500x1]`, `[fault:timeout]`,
-`[fault:notjson]` or `[fault:400]` (always)."""
+configurable latency, and faults injected by markers in the request text:
+`[fault:429x2]` (the first two requests with this body get 429 + Retry-After), `[fault:500x1]`,
+`[fault:timeout]`, `[fault:notjson]`, `[fault:400]` (always), and `[slow:2]` (answers after two
+seconds). A fault rate adds random 429s and 503s to the other requests."""
 
 import hashlib
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -14,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _FAULT = re.compile(r"\[fault:(\w+?)(?:x(\d+))?\]")
+_SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -26,11 +29,14 @@ class Simulator:
         self,
         *,
         latency_seconds: float = 0.0,
+        fault_rate: float = 0.0,
         api_key: str | None = None,
         retry_after_seconds: float = 1.0,
         timeout_seconds: float = 5.0,
     ):
         self.latency_seconds = latency_seconds
+        self.fault_rate = fault_rate
+        self._random = random.Random(7)
         self.api_key = api_key
         self.retry_after_seconds = retry_after_seconds
         self.timeout_seconds = timeout_seconds
@@ -63,11 +69,16 @@ class Simulator:
         with self._lock:
             self.calls[text] += 1
             seen = self.calls[text]
+            unlucky = self.fault_rate > 0 and self._random.random() < self.fault_rate
         fault = _FAULT.search(text)
         if fault and (fault.group(2) is None or seen <= int(fault.group(2))):
             return self._fault(fault.group(1))
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
+        if unlucky and not fault:
+            return self._fault("429" if seen % 2 else "503")
+        slow = _SLOW.search(text)
+        delay = float(slow.group(1)) if slow else self.latency_seconds
+        if delay:
+            time.sleep(delay)
         if path.endswith("/chat/completions"):
             return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_chat(request, text)).encode()
         if path.endswith("/embeddings"):

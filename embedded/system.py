@@ -14,6 +14,8 @@ from embedded.lambdas import LocalLambdas
 from embedded.pollers import QueuePoller
 from embedded.template import Stack, deploy
 
+DEFAULT_POLLERS = 2
+
 
 class LocalSystem:
     def __init__(self, stack: Stack, lambdas: LocalLambdas, gateway: LocalGateway, pollers: list[QueuePoller]):
@@ -88,14 +90,20 @@ def _pollers(stack: Stack, lambdas: LocalLambdas) -> list[QueuePoller]:
         for event in events.values():
             if event["Type"] != "SQS":
                 continue
-            queue = stack.physical[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+            properties = event["Properties"]
+            queue = stack.physical[properties["Queue"]["Fn::GetAtt"][0]]
             function = stack.ref(logical_id)
+            concurrency = properties.get("ScalingConfig", {}).get("MaximumConcurrency", DEFAULT_POLLERS)
+            if isinstance(concurrency, dict):
+                concurrency = stack.parameters[concurrency["Ref"]]
             pollers.append(
                 QueuePoller(
+                    logical_id,
                     queue["QueueUrl"],
                     queue["Arn"],
                     lambda records, function=function: lambdas.invoke(function, records),
-                    int(event["Properties"].get("BatchSize", 10)),
+                    int(properties.get("BatchSize", 10)),
+                    int(concurrency),
                     stack.region,
                 )
             )

@@ -1,6 +1,7 @@
 """The DynamoDB key schema: the only place that knows how records are keyed."""
 
 BATCH_SK = "BATCH"
+API_KEYS_PARTITION = "APIKEYS"
 UNIT_SK_PREFIX = "UNIT#"
 
 
@@ -27,3 +28,8 @@ def tenant_partition(tenant_id: str) -> str:
 
 def api_key_key(key_hash: str) -> dict[str, str]:
     return {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}
+
+
+def api_key_listing(tenant_id: str, key_hash: str) -> dict[str, str]:
+    """GSI keys that list every API key, by tenant."""
+    return {"gsi1pk": API_KEYS_PARTITION, "gsi1sk": f"{tenant_id}#{key_hash}"}

@@ -1,0 +1,5 @@
+import sys
+
+from batchapi.cli import main
+
+sys.exit(main())

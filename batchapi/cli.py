@@ -1,0 +1,171 @@
+"""batchapi: submit, watch and read batches of any deployment (BATCH_API_URL, BATCH_API_KEY)."""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from batchapi.client import BatchClient
+from batchapi.errors import ApiError, UsageError
+from batchapi.keys import add_key_commands
+from batchapi.progress import Progress
+
+TERMINAL = {"completed", "failed", "expired", "cancelled"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        return arguments.run(arguments)
+    except UsageError as problem:
+        print(f"batchapi: {problem}", file=sys.stderr)
+        return 2
+    except ApiError as failure:
+        print(
+            f"batchapi: {failure.message} (HTTP {failure.status})"
+            if failure.status
+            else f"batchapi: {failure.message}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _client(arguments: argparse.Namespace) -> BatchClient:
+    if not arguments.key:
+        raise UsageError("no API key: pass --key or set BATCH_API_KEY")
+    return BatchClient(arguments.url, arguments.key)
+
+
+def read_requests(path: Path, endpoint: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """OpenAI batch input lines ({custom_id, method, url, body}) to the console's requests."""
+    requests: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        raise UsageError(f"cannot read {path}: {problem}") from problem
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except ValueError as problem:
+            raise UsageError(f"{path} line {number}: not valid JSON ({problem})") from problem
+        if not isinstance(entry, dict):
+            raise UsageError(f"{path} line {number}: must be a JSON object")
+        endpoint = endpoint or entry.get("url")
+        requests.append({"custom_id": entry.get("custom_id"), "body": entry.get("body", entry)})
+    if not endpoint:
+        raise UsageError("no endpoint: pass --endpoint or give each line a 'url'")
+    return endpoint, requests
+
+
+def submit(arguments: argparse.Namespace) -> int:
+    endpoint, requests = read_requests(Path(arguments.file), arguments.endpoint)
+    metadata = dict(pair.split("=", 1) for pair in arguments.metadata) if arguments.metadata else None
+    client = _client(arguments)
+    batch = client.create(endpoint, requests, completion_window=arguments.completion_window, metadata=metadata)
+    print(batch["id"])
+    if not arguments.wait:
+        return 0
+    return watch(client, batch, arguments.poll)
+
+
+def watch(client: BatchClient, batch: dict[str, Any], poll_seconds: float) -> int:
+    progress = Progress(batch["request_counts"]["total"])
+    while True:
+        counts = batch["request_counts"]
+        done = counts["completed"] + counts["failed"] + counts["cancelled"] + counts.get("expired", 0)
+        progress.update(done, counts["failed"], batch["status"])
+        if batch["status"] in TERMINAL:
+            break
+        time.sleep(poll_seconds)
+        batch = client.get(batch["id"])
+    progress.finish()
+    counts = batch["request_counts"]
+    print(
+        f"{batch['id']} {batch['status']}: {counts['completed']} completed, {counts['failed']} failed, "
+        f"{counts['cancelled']} cancelled, {counts.get('expired', 0)} expired",
+        file=sys.stderr,
+    )
+    return 0 if batch["status"] == "completed" else 1
+
+
+def status(arguments: argparse.Namespace) -> int:
+    print(json.dumps(_client(arguments).get(arguments.batch_id), indent=2))
+    return 0
+
+
+def list_batches(arguments: argparse.Namespace) -> int:
+    for batch in _client(arguments).list_batches(arguments.status, arguments.limit):
+        counts = batch["request_counts"]
+        ran = counts["completed"] + counts["failed"]
+        print(f"{batch['id']}  {batch['status']:<11} {ran}/{counts['total']}  {batch['endpoint']}")
+    return 0
+
+
+def items(arguments: argparse.Namespace) -> int:
+    for item in _client(arguments).items(arguments.batch_id, arguments.status, arguments.limit, arguments.skip):
+        print(json.dumps(item))
+    return 0
+
+
+def results(arguments: argparse.Namespace) -> int:
+    data = _client(arguments).results(arguments.batch_id, arguments.status)
+    if arguments.output:
+        Path(arguments.output).write_bytes(data)
+        lines = data.count(b"\n")
+        print(f"wrote {lines} lines to {arguments.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cancel(arguments: argparse.Namespace) -> int:
+    batch = _client(arguments).cancel(arguments.batch_id)
+    print(f"{batch['id']} {batch['status']}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="batchapi", description=__doc__)
+    parser.add_argument("--url", default=os.environ.get("BATCH_API_URL", "http://127.0.0.1:3000"), help="API base URL")
+    parser.add_argument("--key", default=os.environ.get("BATCH_API_KEY"), help="API key")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    command = commands.add_parser("submit", help="create a batch from an OpenAI batch input JSONL file")
+    command.add_argument("file")
+    command.add_argument("--endpoint", choices=["/v1/chat/completions", "/v1/embeddings"])
+    command.add_argument("--completion-window", default=None)
+    command.add_argument("--metadata", action="append", metavar="KEY=VALUE")
+    command.add_argument("--wait", action="store_true", help="show live progress until the batch ends")
+    command.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
+    command.set_defaults(run=submit)
+
+    for name, run, text in [("status", status, "show a batch"), ("cancel", cancel, "cancel a batch")]:
+        command = commands.add_parser(name, help=text)
+        command.add_argument("batch_id")
+        command.set_defaults(run=run)
+
+    command = commands.add_parser("list", help="list batches, newest first")
+    command.add_argument("--status")
+    command.add_argument("--limit", type=int)
+    command.set_defaults(run=list_batches)
+
+    command = commands.add_parser("items", help="per-line status, one JSON object a line")
+    command.add_argument("batch_id")
+    command.add_argument("--status")
+    command.add_argument("--limit", type=int)
+    command.add_argument("--skip", type=int)
+    command.set_defaults(run=items)
+
+    command = commands.add_parser("results", help="the JSONL results of the lines that ran")
+    command.add_argument("batch_id")
+    command.add_argument("--status", choices=["succeeded", "failed"])
+    command.add_argument("-o", "--output", help="write to this file instead of stdout")
+    command.set_defaults(run=results)
+
+    add_key_commands(commands)
+    return parser

@@ -1,0 +1,59 @@
+"""`batchapi keys`: API keys in a deployment's table (AWS credentials; BATCH_TABLE_NAME or --table)."""
+
+import argparse
+import os
+import secrets
+from typing import Any
+
+from batch_core.dal.api_keys_db import hash_api_key, list_api_keys_in_db, put_api_key_in_db, revoke_api_key_in_db
+from batchapi.errors import UsageError
+
+
+def add_key_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="create, list or revoke API keys in the deployed table")
+    keys.add_argument("--table", default=os.environ.get("BATCH_TABLE_NAME"), help="the stack's TableName output")
+    actions = keys.add_subparsers(required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="create a key for a tenant and print it once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--key", dest="new_key", help="use this key instead of a generated one")
+    create.set_defaults(run=create_key)
+    actions.add_parser("list", help="list keys (their hash prefixes) by tenant").set_defaults(run=list_keys)
+    revoke = actions.add_parser("revoke", help="revoke a key, given the key or its listed id")
+    revoke.add_argument("key_or_id")
+    revoke.set_defaults(run=revoke_key)
+
+
+def _use_table(arguments: argparse.Namespace) -> None:
+    if not arguments.table:
+        raise UsageError("no table: pass --table or set BATCH_TABLE_NAME (the stack's TableName output)")
+    os.environ["TABLE_NAME"] = arguments.table
+
+
+def create_key(arguments: argparse.Namespace) -> int:
+    _use_table(arguments)
+    api_key = arguments.new_key or "sk-batch-" + secrets.token_urlsafe(24)
+    key_hash = put_api_key_in_db(api_key, arguments.tenant)
+    print(api_key)
+    print(f"id {key_hash[:12]} for tenant {arguments.tenant}; the key is not stored and is shown only now")
+    return 0
+
+
+def list_keys(arguments: argparse.Namespace) -> int:
+    _use_table(arguments)
+    for key in list_api_keys_in_db():
+        state = "active" if key["active"] else "revoked"
+        print(f"{key['key_hash'][:12]}  {key['tenant_id']:<20} {state}")
+    return 0
+
+
+def revoke_key(arguments: argparse.Namespace) -> int:
+    _use_table(arguments)
+    if revoke_api_key_in_db(hash_api_key(arguments.key_or_id)):
+        print("revoked")
+        return 0
+    matches = [key["key_hash"] for key in list_api_keys_in_db() if key["key_hash"].startswith(arguments.key_or_id)]
+    if len(matches) != 1:
+        raise UsageError(f"no single key matches '{arguments.key_or_id}' ({len(matches)} found)")
+    revoke_api_key_in_db(matches[0])
+    print("revoked")
+    return 0

@@ -1,0 +1,190 @@
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from embedded.simulator import Simulator
+from tests.e2e.conftest import CONSOLE, KEY_A, KEY_B, STACK_ENVIRONMENT, RunningStack, chat_line
+
+CLI = [str(Path(sys.executable).parent / "batchapi")]  # the installed entry point
+
+
+def test_startup_announces_url_keys_upstream_and_ready(stack: RunningStack) -> None:
+    announced = "".join(stack.output)
+
+    assert f"API        {stack.base_url}" in announced
+    assert f"API key    {KEY_A}  (tenant tenant-a)" in announced
+    assert "Upstream   SIMULATOR at http://127.0.0.1:" in announced
+    assert "State lives in memory" in announced
+
+
+def test_batch_over_plain_http_completes_with_results_in_input_order(stack: RunningStack) -> None:
+    lines = [chat_line(f"h{n}", f"over http {n}") for n in range(25)]
+
+    created = stack.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines})
+
+    assert created.status == 201
+    batch = stack.wait(created.json()["id"])
+    assert batch["status"] == "completed"
+    assert batch["request_counts"]["completed"] == 25
+    results = stack.call("GET", f"{CONSOLE}/{batch['id']}/results")
+    assert results.headers["content-type"] == "application/jsonl"
+    assert [json.loads(line)["custom_id"] for line in results.body.splitlines()] == [f"h{n}" for n in range(25)]
+
+
+def test_cli_submits_a_1000_line_file_with_live_progress_and_writes_results(
+    stack: RunningStack, tmp_path: Path
+) -> None:
+    source = tmp_path / "input.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "custom_id": f"c{n}",
+                    "method": "POST",
+                    "url": "/v1/chat/completions",
+                    **{"body": chat_line("", f"cli {n}")["body"]},
+                }
+            )
+            + "\n"
+            for n in range(1000)
+        )
+    )
+    environment = {**os.environ, "BATCH_API_URL": stack.base_url, "BATCH_API_KEY": KEY_A}
+
+    submitted = subprocess.run(
+        [*CLI, "submit", str(source), "--wait", "--poll", "0.2"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert submitted.returncode == 0, submitted.stderr
+    batch_id = submitted.stdout.strip()
+    progress = [line for line in submitted.stderr.splitlines() if line.startswith("[")]
+    assert len(progress) >= 2
+    assert progress[-1].startswith("[" + "#" * 30 + "] 1000/1000 100%  failed 0")
+    assert "lines/s" in progress[0] and "ETA" in progress[0]
+    assert f"{batch_id} completed: 1000 completed, 0 failed" in submitted.stderr
+    output = tmp_path / "results.jsonl"
+    written = subprocess.run(
+        [*CLI, "results", batch_id, "-o", str(output)], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert written.returncode == 0, written.stderr
+    assert [json.loads(line)["custom_id"] for line in output.read_text().splitlines()] == [f"c{n}" for n in range(1000)]
+
+
+def test_cli_reports_api_errors_with_a_non_zero_exit(stack: RunningStack) -> None:
+    environment = {**os.environ, "BATCH_API_URL": stack.base_url, "BATCH_API_KEY": KEY_A}
+
+    missing = subprocess.run(
+        [*CLI, "status", "batch_nope"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    unauthorized = subprocess.run(
+        [*CLI, "--key", "wrong", "list"], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "batchapi: Batch 'batch_nope' not found (HTTP 404)"
+    assert unauthorized.returncode == 1
+    assert unauthorized.stderr.strip() == "batchapi: Unauthorized (HTTP 401)"
+
+
+def test_cancel_over_http_skips_pending_lines_and_lets_running_ones_finish(stack: RunningStack) -> None:
+    lines = [chat_line(f"s{n}", f"slow {n} [slow:1]") for n in range(300)]
+    batch_id = stack.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"]
+    _wait_for_running_line(stack, batch_id)
+
+    cancelled = stack.call("POST", f"{CONSOLE}/{batch_id}/cancel")
+
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelling"
+    batch = stack.wait(batch_id)
+    counts = batch["request_counts"]
+    assert batch["status"] == "cancelled"
+    assert counts["cancelled"] > 0 and counts["completed"] > 0
+    assert counts["completed"] + counts["cancelled"] == 300
+    assert len(stack.call("GET", f"{CONSOLE}/{batch_id}/results").body.splitlines()) == counts["completed"]
+
+
+def _wait_for_running_line(stack: RunningStack, batch_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if stack.call("GET", f"{CONSOLE}/{batch_id}/items?status=running&limit=1").json()["data"]:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("no line started running")
+
+
+def test_items_page_by_index_over_http(stack: RunningStack) -> None:
+    lines = [chat_line(f"p{n}", f"paging {n}") for n in range(30)]
+    batch_id = stack.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"]
+    stack.wait(batch_id)
+
+    pages = [
+        stack.call("GET", f"{CONSOLE}/{batch_id}/items?limit=12&skip={skip}").json()["data"] for skip in (0, 12, 24)
+    ]
+
+    assert [len(page) for page in pages] == [12, 12, 6]
+    assert [item["index"] for page in pages for item in page] == list(range(30))
+    assert {item["status"] for page in pages for item in page} == {"succeeded"}
+
+
+def test_two_tenants_are_isolated(stack: RunningStack) -> None:
+    batch_id = stack.call(
+        "POST", CONSOLE, body={"endpoint": "/v1/embeddings", "requests": [{"body": {"model": "e", "input": "mine"}}]}
+    ).json()["id"]
+
+    seen_by_b = stack.call("GET", f"{CONSOLE}/{batch_id}", KEY_B)
+    listed_by_b = stack.call("GET", CONSOLE, KEY_B).json()["data"]
+
+    assert seen_by_b.status == 404
+    assert batch_id not in {batch["id"] for batch in listed_by_b}
+    assert stack.wait(batch_id)["status"] == "completed"
+
+
+def test_simulator_faults_are_retried_to_success(stack: RunningStack) -> None:
+    lines = [
+        chat_line("rate", "limited [fault:429x2]"),
+        chat_line("crash", "broken [fault:500x1]"),
+        chat_line("ok", "fine"),
+    ]
+
+    batch = stack.wait(
+        stack.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"]
+    )
+
+    assert batch["request_counts"] == {"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "expired": 0}
+
+
+def test_bodies_over_the_gateway_and_lambda_limits_get_a_clear_413(stack: RunningStack) -> None:
+    over_gateway = stack.call("POST", CONSOLE, raw=b"x" * (10 * 1024 * 1024 + 1))
+    over_lambda = stack.call("POST", CONSOLE, raw=b"y" * (7 * 1024 * 1024))
+
+    assert over_gateway.status == 413
+    assert "API Gateway accepts request bodies of at most 10 MB" in over_gateway.json()["message"]
+    assert over_lambda.status == 413
+    assert "Lambda accepts request events of at most 6 MB" in over_lambda.json()["message"]
+
+
+def test_upstream_base_url_sends_lines_to_that_server() -> None:
+    other = Simulator(api_key="sk-other-upstream").start()
+    try:
+        running = RunningStack(
+            {**STACK_ENVIRONMENT, "UPSTREAM_BASE_URL": other.base_url, "UPSTREAM_API_KEY": "sk-other-upstream"}
+        )
+        try:
+            assert f"Upstream   {other.base_url}" in "".join(running.output)
+            lines = [chat_line(f"o{n}", f"elsewhere {n}") for n in range(3)]
+            batch = running.wait(
+                running.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"]
+            )
+        finally:
+            assert running.stop() == 0
+    finally:
+        other.stop()
+
+    assert batch["request_counts"]["completed"] == 3
+    assert {text: count for text, count in other.calls.items()} == {f"elsewhere {n}": 1 for n in range(3)}
