@@ -76,7 +76,6 @@ def save_attempt(batch: Batch, unit: UnitRecord, results: list[LineResult], retr
         part_key=part,
         retries=retries,
         batch_deltas={name: delta for name, delta in deltas.items() if delta},
-        now=int(time.time()),
     )
     if not saved:
         logger.info("attempt lost its unit", extra={"batch_id": batch.id, "unit": unit.unit, "attempt": unit.attempt})

@@ -106,7 +106,6 @@ def record_attempt_in_db(
     part_key: str | None,
     retries: dict[int, int],
     batch_deltas: dict[str, int],
-    now: int,
 ) -> bool:
     """Ends the unit's current attempt: its finished lines and the batch counters change together, once.
 
@@ -123,9 +122,6 @@ def record_attempt_in_db(
         ":zero": value(0),
     }
     expression = "SET #state = :next, retries = :retries, lease_until = :zero"
-    if done:
-        expression += ", ended_at = :now"
-        values[":now"] = value(now)
     if part_key:
         expression += ", parts = list_append(if_not_exists(parts, :empty), :part)"
         values[":empty"] = value([])

@@ -31,7 +31,6 @@ class UnitRecord(WorkUnit):
     parts: list[str] = Field(default_factory=list)
     n_succeeded: int = 0
     n_failed: int = 0
-    ended_at: int | None = None
 
     @property
     def unfinished(self) -> list[int]:
