@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 import threading
 import traceback
 import uuid
@@ -69,6 +70,8 @@ class LocalLambdas:
         modules: dict[str, ModuleType] = self._environments.__dict__.setdefault("modules", {})
         if name not in modules:
             spec = self.stack.functions[name]
+            if str(spec.code_uri) not in sys.path:
+                sys.path.append(str(spec.code_uri))  # Lambda puts the function's own folder on the path
             module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
             loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
             assert loader_spec and loader_spec.loader

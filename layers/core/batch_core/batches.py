@@ -2,12 +2,21 @@
 
 import secrets
 import time
+from typing import Any
 
 from batch_core.dal import storage
 from batch_core.dal.batches_db import get_batch_in_db, list_batches_in_db, put_new_batch_in_db, update_batch_in_db
 from batch_core.dal.workflow import signal_cancelled, start_workflow
-from batch_core.errors import BatchNotFound, InvalidInput, InvalidTransition, StorageError
-from batch_core.models.batch import Batch, CreateBatchRequest, RequestCounts, window_seconds
+from batch_core.errors import BatchNotFound, FileNotFound, InvalidInput, InvalidTransition, StorageError
+from batch_core.files import get_file, register_input_file
+from batch_core.models.batch import (
+    Batch,
+    BatchOptions,
+    CreateBatchRequest,
+    OpenAICreateBatch,
+    RequestCounts,
+    window_seconds,
+)
 from batch_core.observability import logger
 from batch_core.settings import get_settings
 from batch_core.validation import LineValidator
@@ -22,38 +31,76 @@ def new_batch_id() -> str:
 
 def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
     """Validates every line first: a rejected batch stores and queues nothing."""
-    settings = get_settings()
     if (request.requests is None) == (request.input_file is None):
         raise InvalidInput("provide exactly one of 'requests' or 'input_file'", param="requests")
     if request.input_file is not None:
         raise InvalidInput("input_file is not supported by this deployment yet; send 'requests'", param="input_file")
-    window = window_seconds(request.completion_window)
-    if window < settings.min_completion_window_seconds:
-        raise InvalidInput(
-            f"completion_window must be at least {settings.min_completion_window_seconds} seconds",
-            param="completion_window",
-        )
-    validator = LineValidator(request.endpoint, settings.max_lines_per_batch)
+    window = _window_seconds(request)
+    validator = LineValidator(request.endpoint, get_settings().max_lines_per_batch)
     lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
     total = validator.finish()
-
-    now = int(time.time())
     batch_id = new_batch_id()
     key = storage.input_key(tenant_id, batch_id)
-    document = "".join(line.model_dump_json() + "\n" for line in lines)
-    storage.put_object(key, document.encode())
+    document = "".join(line.model_dump_json() + "\n" for line in lines).encode()
+    storage.put_object(key, document)
+    file_id = register_input_file(tenant_id, batch_id, key, len(document))
+    return _new_batch(
+        tenant_id,
+        batch_id,
+        request,
+        key,
+        window,
+        total=total,
+        input_file_id=file_id,
+        output_bucket_key=request.output_bucket_key,
+    )
+
+
+def create_batch_from_file(tenant_id: str, request: OpenAICreateBatch) -> Batch:
+    """The file's lines are validated by prepare, as a stream: a bad line fails the batch, naming it."""
+    try:
+        stored = get_file(tenant_id, request.input_file_id)
+    except FileNotFound as exc:
+        raise InvalidInput(f"No file found with id '{request.input_file_id}'", param="input_file_id") from exc
+    if stored.purpose != "batch":
+        raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
+    window = _window_seconds(request)
+    return _new_batch(
+        tenant_id,
+        new_batch_id(),
+        request,
+        stored.object_key,
+        window,
+        total=0,
+        input_file_id=stored.id,
+        input_uploaded=True,
+    )
+
+
+def _window_seconds(options: BatchOptions) -> int:
+    minimum = get_settings().min_completion_window_seconds
+    window = window_seconds(options.completion_window)
+    if window < minimum:
+        raise InvalidInput(f"completion_window must be at least {minimum} seconds", param="completion_window")
+    return window
+
+
+def _new_batch(
+    tenant_id: str, batch_id: str, options: BatchOptions, input_key: str, window: int, *, total: int, **extra: Any
+) -> Batch:
+    now = int(time.time())
     batch = Batch(
         id=batch_id,
         tenant_id=tenant_id,
-        endpoint=request.endpoint,
+        endpoint=options.endpoint,
         status="validating",
-        completion_window=request.completion_window,
-        input_key=key,
-        output_bucket_key=request.output_bucket_key,
-        metadata=request.metadata,
+        completion_window=options.completion_window,
+        input_key=input_key,
+        metadata=options.metadata,
         request_counts=RequestCounts(total=total),
         created_at=now,
         expires_at=now + window,
+        **extra,
     )
     put_new_batch_in_db(batch)
     _start(batch)
@@ -81,14 +128,20 @@ def get_batch(tenant_id: str, batch_id: str) -> Batch:
     return batch
 
 
-def list_batches(tenant_id: str, *, status: str | None = None, limit: int = 50) -> list[Batch]:
-    return list_batches_in_db(tenant_id, status=status, limit=max(1, min(limit, 500)))
+def list_batches(
+    tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
+) -> tuple[list[Batch], bool]:
+    """A page of the tenant's batches, newest first (older than `after` when given), and whether more follow."""
+    limit = max(1, min(limit, 500))
+    found = list_batches_in_db(tenant_id, status=status, limit=limit + 1, before=after)
+    return found[:limit], len(found) > limit
 
 
-def cancel_batch(tenant_id: str, batch_id: str) -> Batch:
-    """Stops new lines from starting; running lines finish. Cancelling twice answers the same batch."""
+def cancel_batch(tenant_id: str, batch_id: str, *, cancelled_is_done: bool = False) -> Batch:
+    """Stops new lines from starting; running lines finish. Cancelling twice answers the same batch
+    (even once it is cancelled, where the caller counts that as done, as the OpenAI surface does)."""
     batch = get_batch(tenant_id, batch_id)
-    if batch.status == "cancelling":
+    if batch.status == "cancelling" or (cancelled_is_done and batch.status == "cancelled"):
         return batch
     if batch.status not in CANCELLABLE:
         raise InvalidTransition(
@@ -99,7 +152,7 @@ def cancel_batch(tenant_id: str, batch_id: str) -> Batch:
             batch_id, expected=CANCELLABLE, changes={"status": "cancelling", "cancelling_at": int(time.time())}
         )
     except InvalidTransition:
-        return cancel_batch(tenant_id, batch_id)
+        return cancel_batch(tenant_id, batch_id, cancelled_is_done=cancelled_is_done)
     if batch.task_token:
         signal_cancelled(batch.task_token)
     return batch

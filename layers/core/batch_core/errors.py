@@ -17,6 +17,11 @@ class BatchNotFound(BatchError):
         super().__init__(f"Batch '{batch_id}' not found")
 
 
+class FileNotFound(BatchError):
+    def __init__(self, file_id: str):
+        super().__init__(f"No file found with id '{file_id}'")
+
+
 class InvalidTransition(BatchError):
     """The batch is not in a status that allows the requested change."""
 

@@ -5,6 +5,7 @@ import time
 from batch_core.dal import storage
 from batch_core.dal.batches_db import update_batch_in_db
 from batch_core.errors import InvalidTransition
+from batch_core.files import register_batch_files
 from batch_core.lines import iter_lines, to_output_line
 from batch_core.tracking import load_batch
 
@@ -40,5 +41,6 @@ def finalize_batch(batch_id: str, outcome: str) -> str:
         output.abort()
         errors.abort()
         raise
+    register_batch_files(batch, output, errors)
     update_batch_in_db(batch_id, expected=("in_progress", "finalizing", "cancelling"), changes=changes)
     return outcome

@@ -23,7 +23,7 @@ def prepare_batch(batch_id: str) -> None:
     batch = load_batch(batch_id)
     if batch.status not in ("validating", "cancelling"):
         return
-    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch)
+    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.input_uploaded)
     units = list(plan_units(batch, validator, settings.work_unit_lines))
     batch = update_batch_in_db(
         batch_id,

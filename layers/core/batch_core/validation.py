@@ -11,9 +11,10 @@ MAX_CUSTOM_ID_CHARS = 512
 class LineValidator:
     """Validates the lines of one batch in order; every rejection names the line (1-based) and the field."""
 
-    def __init__(self, endpoint: str, max_lines: int):
+    def __init__(self, endpoint: str, max_lines: int, *, require_custom_id: bool = False):
         self.endpoint = endpoint
         self.max_lines = max_lines
+        self.require_custom_id = require_custom_id
         self.count = 0
         self._custom_ids: dict[str, int] = {}
 
@@ -46,6 +47,8 @@ class LineValidator:
             raise _field_error(line, "url", f"must be the batch's endpoint {self.endpoint}")
 
     def _check_custom_id(self, custom_id: Any, line: int) -> None:
+        if custom_id is None and self.require_custom_id:
+            raise _field_error(line, "custom_id", "is required in an input file")
         if custom_id is None:
             return
         if not isinstance(custom_id, str) or not custom_id or len(custom_id) > MAX_CUSTOM_ID_CHARS:

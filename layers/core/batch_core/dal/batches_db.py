@@ -52,7 +52,7 @@ def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
     return _from_item(answer["Item"]) if "Item" in answer else None
 
 
-def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int) -> list[Batch]:
+def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before: str | None = None) -> list[Batch]:
     """A tenant's batches, newest first, optionally only those in one status."""
     query: dict[str, Any] = {
         "TableName": _table(),
@@ -61,6 +61,9 @@ def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int) -> lis
         "ExpressionAttributeValues": {":tenant": value(keys.tenant_partition(tenant_id))},
         "ScanIndexForward": False,
     }
+    if before:
+        query["KeyConditionExpression"] += " AND gsi1sk < :before"
+        query["ExpressionAttributeValues"][":before"] = value(before)
     if status:
         query["FilterExpression"] = "#status = :status"
         query["ExpressionAttributeNames"] = {"#status": "status"}

@@ -33,3 +33,16 @@ def api_key_key(key_hash: str) -> dict[str, str]:
 def api_key_listing(tenant_id: str, key_hash: str) -> dict[str, str]:
     """GSI keys that list every API key, by tenant."""
     return {"gsi1pk": API_KEYS_PARTITION, "gsi1sk": f"{tenant_id}#{key_hash}"}
+
+
+def file_key(file_id: str) -> dict[str, str]:
+    return {"pk": f"FILE#{file_id}", "sk": "FILE"}
+
+
+def tenant_files_partition(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#FILES"
+
+
+def tenant_file_listing(tenant_id: str, file_id: str) -> dict[str, str]:
+    """GSI keys: file ids sort by creation time, like batch ids."""
+    return {"gsi1pk": tenant_files_partition(tenant_id), "gsi1sk": file_id}

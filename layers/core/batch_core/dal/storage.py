@@ -21,6 +21,17 @@ def _batch_prefix(tenant_id: str, batch_id: str) -> str:
     return f"{tenant_id}/batches/{batch_id}"
 
 
+def file_object_key(tenant_id: str, file_id: str) -> str:
+    return f"{tenant_id}/files/{file_id}"
+
+
+def delete_object(key: str) -> None:
+    try:
+        client("s3").delete_object(Bucket=_bucket(), Key=key)
+    except ClientError as exc:
+        raise StorageError(f"could not delete {key}") from exc
+
+
 def input_key(tenant_id: str, batch_id: str) -> str:
     return f"{_batch_prefix(tenant_id, batch_id)}/input.jsonl"
 

@@ -46,13 +46,10 @@ class RequestCounts(BaseModel):
         return self.completed + self.failed + self.cancelled + self.expired
 
 
-class CreateBatchRequest(BaseModel):
-    """The console's create body; line contents are checked separately so errors can name the line."""
+class BatchOptions(BaseModel):
+    """What every create body holds, on both surfaces."""
 
     endpoint: str
-    requests: list[Any] | None = None
-    input_file: FileRef | None = None
-    output_bucket_key: str | None = None
     completion_window: str = "24h"
     metadata: dict[str, str] | None = None
 
@@ -85,6 +82,20 @@ class CreateBatchRequest(BaseModel):
         return value
 
 
+class CreateBatchRequest(BatchOptions):
+    """The console's create body; line contents are checked separately so errors can name the line."""
+
+    requests: list[Any] | None = None
+    input_file: FileRef | None = None
+    output_bucket_key: str | None = None
+
+
+class OpenAICreateBatch(BatchOptions):
+    """The OpenAI surface's create body: the lines are in an uploaded file."""
+
+    input_file_id: str
+
+
 class Batch(BaseModel):
     """A batch as the core knows it; each surface shapes its own view of it."""
 
@@ -95,6 +106,8 @@ class Batch(BaseModel):
     completion_window: str
     input_key: str
     input_file: FileRef | None = None
+    input_file_id: str | None = None
+    input_uploaded: bool = False
     output_bucket_key: str | None = None
     output_key: str | None = None
     error_key: str | None = None

@@ -1,0 +1,59 @@
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
+from batch_core.lines import list_items
+from batch_core.models.batch import CreateBatchRequest
+from batch_core.models.console import ConsoleBatch, ConsoleList
+from batch_core.results import render_results
+
+router = APIGatewayHttpRouter()
+CONSOLE = "/api/client/v1/batches"
+
+
+def tenant() -> str:
+    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+
+
+@router.post(CONSOLE)
+def handle_create_batch(request: Annotated[CreateBatchRequest, Body()]) -> Response[ConsoleBatch]:
+    return Response(201, content_type="application/json", body=ConsoleBatch.of(create_batch(tenant(), request)))
+
+
+@router.get(CONSOLE)
+def handle_list_batches(
+    status: Annotated[str | None, Query()] = None, limit: Annotated[int, Query()] = 50
+) -> ConsoleList:
+    batches, _ = list_batches(tenant(), status=status, limit=limit)
+    return ConsoleList(data=[ConsoleBatch.of(batch) for batch in batches])
+
+
+@router.get(f"{CONSOLE}/<batch_id>")
+def handle_get_batch(batch_id: str) -> ConsoleBatch:
+    return ConsoleBatch.of(get_batch(tenant(), batch_id))
+
+
+@router.post(f"{CONSOLE}/<batch_id>/cancel")
+def handle_cancel_batch(batch_id: str) -> ConsoleBatch:
+    return ConsoleBatch.of(cancel_batch(tenant(), batch_id))
+
+
+@router.get(f"{CONSOLE}/<batch_id>/items")
+def handle_list_items(
+    batch_id: str,
+    status: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query()] = 100,
+    skip: Annotated[int, Query()] = 0,
+) -> ConsoleList:
+    return ConsoleList(data=list_items(get_batch(tenant(), batch_id), status=status, limit=limit, skip=skip))
+
+
+@router.get(f"{CONSOLE}/<batch_id>/results")
+def handle_get_results(batch_id: str, status: Annotated[str | None, Query()] = None):
+    results = render_results(get_batch(tenant(), batch_id), status)
+    if results.url:
+        return Response(status_code=302, headers={"Location": results.url}, body="")
+    return Response(status_code=200, content_type="application/jsonl", body=results.body.decode())

@@ -1,0 +1,19 @@
+"""multipart/form-data, read with the standard library's MIME parser."""
+
+from email.parser import BytesParser
+from email.policy import HTTP
+
+from batch_core.errors import InvalidInput
+
+
+def read_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """Each part's name to its filename (None for plain fields) and bytes."""
+    if not content_type.startswith("multipart/form-data"):
+        raise InvalidInput("the body must be multipart/form-data with 'file' and 'purpose' parts", param="file")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    form: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            form[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return form

@@ -1,0 +1,80 @@
+import base64
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from multipart_form import read_form
+
+from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
+from batch_core.errors import InvalidInput
+from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
+from batch_core.models.batch import OpenAICreateBatch
+from batch_core.models.openai import DeletedFile, OpenAIBatch, OpenAIFile, OpenAIList
+
+router = APIGatewayHttpRouter()
+
+
+def tenant() -> str:
+    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+
+
+@router.post("/v1/files")
+def handle_upload_file() -> OpenAIFile:
+    event = router.current_event
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    form = read_form(event.headers.get("content-type", ""), body)
+    if "file" not in form:
+        raise InvalidInput("the form has no 'file' part", param="file")
+    filename, data = form["file"]
+    purpose = form.get("purpose", (None, b""))[1].decode()
+    return OpenAIFile.of(upload_file(tenant(), filename or "upload.jsonl", purpose, data))
+
+
+@router.get("/v1/files")
+def handle_list_files(
+    limit: Annotated[int, Query()] = 10_000, after: Annotated[str | None, Query()] = None
+) -> OpenAIList:
+    found, has_more = list_files(tenant(), limit=limit, after=after)
+    return OpenAIList.of([OpenAIFile.of(stored) for stored in found], has_more)
+
+
+@router.get("/v1/files/<file_id>")
+def handle_get_file(file_id: str) -> OpenAIFile:
+    return OpenAIFile.of(get_file(tenant(), file_id))
+
+
+@router.get("/v1/files/<file_id>/content")
+def handle_get_file_content(file_id: str):
+    content = file_content(tenant(), file_id)
+    if content.url:
+        return Response(status_code=302, headers={"Location": content.url}, body="")
+    return Response(status_code=200, content_type="application/octet-stream", body=content.body)
+
+
+@router.delete("/v1/files/<file_id>")
+def handle_delete_file(file_id: str) -> DeletedFile:
+    return DeletedFile(id=delete_file(tenant(), file_id).id)
+
+
+@router.post("/v1/batches")
+def handle_create_openai_batch(request: Annotated[OpenAICreateBatch, Body()]) -> OpenAIBatch:
+    return OpenAIBatch.of(create_batch_from_file(tenant(), request))
+
+
+@router.get("/v1/batches")
+def handle_list_openai_batches(
+    limit: Annotated[int, Query()] = 20, after: Annotated[str | None, Query()] = None
+) -> OpenAIList:
+    batches, has_more = list_batches(tenant(), limit=min(limit, 100), after=after)
+    return OpenAIList.of([OpenAIBatch.of(batch) for batch in batches], has_more)
+
+
+@router.get("/v1/batches/<batch_id>")
+def handle_get_openai_batch(batch_id: str) -> OpenAIBatch:
+    return OpenAIBatch.of(get_batch(tenant(), batch_id))
+
+
+@router.post("/v1/batches/<batch_id>/cancel")
+def handle_cancel_openai_batch(batch_id: str) -> OpenAIBatch:
+    return OpenAIBatch.of(cancel_batch(tenant(), batch_id, cancelled_is_done=True))

@@ -1,0 +1,115 @@
+"""Files of the OpenAI surface: batch inputs uploaded by clients, and batches' output and error files."""
+
+import secrets
+import time
+
+from batch_core.dal import storage
+from batch_core.dal.files_db import delete_file_in_db, get_file_in_db, list_files_in_db, put_file_in_db
+from batch_core.errors import FileNotFound, InvalidInput
+from batch_core.models.batch import Batch
+from batch_core.models.file import StoredFile
+from batch_core.results import INLINE_LIMIT_BYTES, Results
+
+UPLOAD_PURPOSES = ("batch",)
+
+
+def new_file_id() -> str:
+    return f"file-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+
+
+def upload_file(tenant_id: str, filename: str, purpose: str, data: bytes) -> StoredFile:
+    if purpose not in UPLOAD_PURPOSES:
+        raise InvalidInput(f"purpose must be 'batch', not '{purpose}'", param="purpose")
+    if not data:
+        raise InvalidInput("the file is empty", param="file")
+    file_id = new_file_id()
+    stored = StoredFile(
+        id=file_id,
+        tenant_id=tenant_id,
+        filename=filename,
+        purpose="batch",
+        bytes=len(data),
+        created_at=int(time.time()),
+        object_key=storage.file_object_key(tenant_id, file_id),
+    )
+    storage.put_object(stored.object_key, data)
+    put_file_in_db(stored)
+    return stored
+
+
+def get_file(tenant_id: str, file_id: str) -> StoredFile:
+    stored = get_file_in_db(file_id)
+    if stored is None or stored.tenant_id != tenant_id:
+        raise FileNotFound(file_id)
+    return stored
+
+
+def list_files(tenant_id: str, *, limit: int = 20, after: str | None = None) -> tuple[list[StoredFile], bool]:
+    """A page of files, newest first, and whether more follow."""
+    limit = max(1, min(limit, 10_000))
+    found = list_files_in_db(tenant_id, limit=limit + 1, before=after)
+    return found[:limit], len(found) > limit
+
+
+def delete_file(tenant_id: str, file_id: str) -> StoredFile:
+    stored = get_file(tenant_id, file_id)
+    delete_file_in_db(file_id)
+    storage.delete_object(stored.object_key)
+    return stored
+
+
+def file_content(tenant_id: str, file_id: str) -> Results:
+    stored = get_file(tenant_id, file_id)
+    if stored.bytes > INLINE_LIMIT_BYTES:
+        return Results(url=storage.presigned_url(stored.object_key))
+    return Results(body=storage.get_object(stored.object_key))
+
+
+def input_file_id(batch_id: str) -> str:
+    return "file-" + batch_id.removeprefix("batch_") + "-input"
+
+
+def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: int) -> str:
+    """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch."""
+    file_id = input_file_id(batch_id)
+    put_file_in_db(
+        StoredFile(
+            id=file_id,
+            tenant_id=tenant_id,
+            filename=f"{batch_id}_input.jsonl",
+            purpose="batch",
+            bytes=size,
+            created_at=int(time.time()),
+            object_key=object_key,
+        )
+    )
+    return file_id
+
+
+def output_file_id(batch_id: str) -> str:
+    return "file-" + batch_id.removeprefix("batch_") + "-output"
+
+
+def error_file_id(batch_id: str) -> str:
+    return "file-" + batch_id.removeprefix("batch_") + "-errors"
+
+
+def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: storage.ObjectWriter) -> None:
+    """Makes a finished batch's output and error objects readable as files, without copying them."""
+    now = int(time.time())
+    for file_id, writer, name in (
+        (output_file_id(batch.id), output, "output"),
+        (error_file_id(batch.id), errors, "errors"),
+    ):
+        if writer.size:
+            put_file_in_db(
+                StoredFile(
+                    id=file_id,
+                    tenant_id=batch.tenant_id,
+                    filename=f"{batch.id}_{name}.jsonl",
+                    purpose="batch_output",
+                    bytes=writer.size,
+                    created_at=now,
+                    object_key=writer.key,
+                )
+            )
