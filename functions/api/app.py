@@ -1,17 +1,21 @@
 from typing import Any
 
 import console_routes
+import files_routes
 import openai_routes
+import uploads_routes
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_core.errors import BatchNotFound, FileNotFound, InvalidInput, InvalidTransition, StorageError
+from batch_core.errors import InvalidInput, InvalidTransition, NotFound, StorageError
 from batch_core.observability import logger, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(console_routes.router)
+app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
+app.include_router(uploads_routes.router)
 
 
 def error(status: int, message: str, param: str | None = None, code: str | None = None) -> Response:
@@ -38,13 +42,8 @@ def handle_invalid_request(exc: RequestValidationError) -> Response:
     return error(400, "; ".join(f"{field}: {message}" for field, message in problems), problems[0][0] or None)
 
 
-@app.exception_handler(BatchNotFound)
-def handle_batch_not_found(exc: BatchNotFound) -> Response:
-    return error(404, str(exc))
-
-
-@app.exception_handler(FileNotFound)
-def handle_file_not_found(exc: FileNotFound) -> Response:
+@app.exception_handler(NotFound)
+def handle_not_found(exc: NotFound) -> Response:
     return error(404, str(exc))
 
 

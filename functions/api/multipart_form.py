@@ -1,9 +1,17 @@
 """multipart/form-data, read with the standard library's MIME parser."""
 
+import base64
 from email.parser import BytesParser
 from email.policy import HTTP
 
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
 from batch_core.errors import InvalidInput
+
+
+def read_event_form(event: APIGatewayProxyEventV2) -> dict[str, tuple[str | None, bytes]]:
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    return read_form(event.headers.get("content-type", ""), body)
 
 
 def read_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:

@@ -1,10 +1,9 @@
-import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from multipart_form import read_form
+from multipart_form import read_event_form
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
 from batch_core.errors import InvalidInput
@@ -21,9 +20,7 @@ def tenant() -> str:
 
 @router.post("/v1/files")
 def handle_upload_file() -> OpenAIFile:
-    event = router.current_event
-    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
-    form = read_form(event.headers.get("content-type", ""), body)
+    form = read_event_form(router.current_event)
     if "file" not in form:
         raise InvalidInput("the form has no 'file' part", param="file")
     filename, data = form["file"]

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from embedded.simulator import Simulator
@@ -188,3 +189,32 @@ def test_upstream_base_url_sends_lines_to_that_server() -> None:
 
     assert batch["request_counts"]["completed"] == 3
     assert {text: count for text, count in other.calls.items()} == {f"elsewhere {n}": 1 for n in range(3)}
+
+
+def test_a_presigned_upload_goes_straight_to_storage_and_feeds_a_batch(stack: RunningStack) -> None:
+    data = "".join(
+        json.dumps(
+            {
+                "custom_id": f"d{n}",
+                "method": "POST",
+                "url": "/v1/embeddings",
+                "body": {"model": "e", "input": f"direct {n}"},
+            }
+        )
+        + "\n"
+        for n in range(20)
+    ).encode()
+    buckets = "/api/client/v1/files/buckets"
+    presigned = stack.call("POST", f"{buckets}/direct/uploads", body={"fileName": "big.jsonl"}).json()
+    put = urllib.request.Request(presigned["uploadUrl"], data=data, method="PUT", headers=presigned["headers"])  # noqa: S310
+    with urllib.request.urlopen(put, timeout=30) as answer:  # noqa: S310 - the local stack's storage
+        assert answer.status == 200
+    key = presigned["file"]["key"]
+
+    completed = stack.call("POST", f"{buckets}/direct/uploads/{key}/complete").json()
+    batch_id = stack.call(
+        "POST", CONSOLE, body={"endpoint": "/v1/embeddings", "input_file": {"bucket_key": "direct", "object_key": key}}
+    ).json()["id"]
+
+    assert completed["file"]["size"] == len(data)
+    assert stack.wait(batch_id)["request_counts"]["completed"] == 20

@@ -165,3 +165,26 @@ def test_files_are_per_tenant_and_can_be_deleted(client: OpenAI, stack: RunningS
     assert client.files.delete(uploaded.id).deleted is True
     with pytest.raises(openai.NotFoundError):
         client.files.retrieve(uploaded.id)
+
+
+def test_a_file_larger_than_one_request_goes_up_in_parts_and_runs(client: OpenAI, tmp_path: Path) -> None:
+    padding = "p" * 4400
+    lines = [_openai_line(f"u{n}", f"upload {n} {padding}") for n in range(2500)]
+    path = _input_file(tmp_path, lines)
+    assert path.stat().st_size > 10 * 1024 * 1024
+
+    upload = client.uploads.upload_file_chunked(
+        file=path, mime_type="application/jsonl", purpose="batch", part_size=4 * 1024 * 1024
+    )
+
+    assert upload.status == "completed" and upload.file is not None
+    assert upload.file.bytes == path.stat().st_size
+    assert client.files.content(upload.file.id).content == path.read_bytes()
+    batch = _wait(
+        client,
+        client.batches.create(
+            input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h"
+        ).id,
+        timeout=300,
+    )
+    assert batch.status == "completed" and batch.request_counts.completed == 2500

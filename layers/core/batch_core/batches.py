@@ -4,15 +4,24 @@ import secrets
 import time
 from typing import Any
 
+from batch_core.buckets import check_bucket_name, object_location
 from batch_core.dal import storage
 from batch_core.dal.batches_db import get_batch_in_db, list_batches_in_db, put_new_batch_in_db, update_batch_in_db
 from batch_core.dal.workflow import signal_cancelled, start_workflow
-from batch_core.errors import BatchNotFound, FileNotFound, InvalidInput, InvalidTransition, StorageError
+from batch_core.errors import (
+    BatchNotFound,
+    FileNotFound,
+    InvalidInput,
+    InvalidTransition,
+    ObjectNotFound,
+    StorageError,
+)
 from batch_core.files import get_file, register_input_file
 from batch_core.models.batch import (
     Batch,
     BatchOptions,
     CreateBatchRequest,
+    FileRef,
     OpenAICreateBatch,
     RequestCounts,
     window_seconds,
@@ -33,9 +42,11 @@ def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
     """Validates every line first: a rejected batch stores and queues nothing."""
     if (request.requests is None) == (request.input_file is None):
         raise InvalidInput("provide exactly one of 'requests' or 'input_file'", param="requests")
-    if request.input_file is not None:
-        raise InvalidInput("input_file is not supported by this deployment yet; send 'requests'", param="input_file")
+    if request.output_bucket_key is not None:
+        check_bucket_name(request.output_bucket_key, param="output_bucket_key")
     window = _window_seconds(request)
+    if request.input_file is not None:
+        return _create_from_bucket(tenant_id, request, request.input_file, window)
     validator = LineValidator(request.endpoint, get_settings().max_lines_per_batch)
     lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
     total = validator.finish()
@@ -52,6 +63,27 @@ def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
         window,
         total=total,
         input_file_id=file_id,
+        output_bucket_key=request.output_bucket_key,
+    )
+
+
+def _create_from_bucket(tenant_id: str, request: CreateBatchRequest, source: FileRef, window: int) -> Batch:
+    """The bucket object's lines are validated by prepare, as a stream, like an uploaded file's."""
+    if not source.object_key:
+        raise InvalidInput("input_file.object_key is required", param="input_file.object_key")
+    try:
+        input_key = object_location(tenant_id, source.bucket_key, source.object_key)
+    except ObjectNotFound as exc:
+        raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
+    return _new_batch(
+        tenant_id,
+        new_batch_id(),
+        request,
+        input_key,
+        window,
+        total=0,
+        input_file=source,
+        input_uploaded=True,
         output_bucket_key=request.output_bucket_key,
     )
 

@@ -12,14 +12,28 @@ class InvalidInput(BatchError):
         self.param = param
 
 
-class BatchNotFound(BatchError):
+class NotFound(BatchError):
+    """What the caller named does not exist, or belongs to another tenant."""
+
+
+class BatchNotFound(NotFound):
     def __init__(self, batch_id: str):
         super().__init__(f"Batch '{batch_id}' not found")
 
 
-class FileNotFound(BatchError):
+class FileNotFound(NotFound):
     def __init__(self, file_id: str):
         super().__init__(f"No file found with id '{file_id}'")
+
+
+class ObjectNotFound(NotFound):
+    def __init__(self, bucket: str, key: str):
+        super().__init__(f"Object '{key}' not found in bucket '{bucket}'")
+
+
+class UploadNotFound(NotFound):
+    def __init__(self, upload_id: str):
+        super().__init__(f"No upload found with id '{upload_id}'")
 
 
 class InvalidTransition(BatchError):

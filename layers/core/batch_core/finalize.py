@@ -2,6 +2,7 @@
 
 import time
 
+from batch_core.buckets import store_batch_output
 from batch_core.dal import storage
 from batch_core.dal.batches_db import update_batch_in_db
 from batch_core.errors import InvalidTransition
@@ -42,5 +43,9 @@ def finalize_batch(batch_id: str, outcome: str) -> str:
         errors.abort()
         raise
     register_batch_files(batch, output, errors)
+    if batch.output_bucket_key and changes["output_key"]:
+        changes["output_object_key"] = store_batch_output(
+            batch.tenant_id, batch.output_bucket_key, batch.id, output.key, output.size
+        )
     update_batch_in_db(batch_id, expected=("in_progress", "finalizing", "cancelling"), changes=changes)
     return outcome

@@ -46,3 +46,16 @@ def tenant_files_partition(tenant_id: str) -> str:
 def tenant_file_listing(tenant_id: str, file_id: str) -> dict[str, str]:
     """GSI keys: file ids sort by creation time, like batch ids."""
     return {"gsi1pk": tenant_files_partition(tenant_id), "gsi1sk": file_id}
+
+
+def bucket_partition(tenant_id: str, bucket: str) -> str:
+    return f"BUCKET#{tenant_id}#{bucket}"
+
+
+def bucket_object_key(tenant_id: str, bucket: str, key: str) -> dict[str, str]:
+    """A console bucket's objects share a partition, sorted by key, so listing pages by key."""
+    return {"pk": bucket_partition(tenant_id, bucket), "sk": f"OBJECT#{key}"}
+
+
+def upload_key(upload_id: str) -> dict[str, str]:
+    return {"pk": f"UPLOAD#{upload_id}", "sk": "UPLOAD"}

@@ -25,6 +25,46 @@ def file_object_key(tenant_id: str, file_id: str) -> str:
     return f"{tenant_id}/files/{file_id}"
 
 
+def bucket_object_s3_key(tenant_id: str, bucket: str, key: str) -> str:
+    return f"{tenant_id}/buckets/{bucket}/{key}"
+
+
+def copy_object(source: str, target: str) -> None:
+    """A server-side copy: the bytes never pass through the caller."""
+    try:
+        client("s3").copy_object(Bucket=_bucket(), Key=target, CopySource={"Bucket": _bucket(), "Key": source})
+    except ClientError as exc:
+        raise StorageError(f"could not copy {source}") from exc
+
+
+def head_object(key: str) -> dict[str, Any] | None:
+    try:
+        return client("s3").head_object(Bucket=_bucket(), Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise StorageError(f"could not read {key}") from exc
+
+
+def presigned_put_url(key: str, content_type: str, seconds: int = 3600) -> str:
+    return client("s3").generate_presigned_url(
+        "put_object", Params={"Bucket": _bucket(), "Key": key, "ContentType": content_type}, ExpiresIn=seconds
+    )
+
+
+def upload_part_key(tenant_id: str, upload_id: str, part_id: str) -> str:
+    return f"{tenant_id}/uploads/{upload_id}/{part_id}"
+
+
+def iter_object_chunks(key: str, size: int = 1024 * 1024) -> Iterator[bytes]:
+    """The object's bytes as a stream of chunks."""
+    try:
+        body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+    except ClientError as exc:
+        raise StorageError(f"could not read {key}") from exc
+    yield from body.iter_chunks(size)
+
+
 def delete_object(key: str) -> None:
     try:
         client("s3").delete_object(Bucket=_bucket(), Key=key)
@@ -77,12 +117,8 @@ def get_range(key: str, start: int, end: int) -> bytes:
 
 def iter_object_lines(key: str) -> Iterator[bytes]:
     """The object's lines, each with its line ending, read as a stream."""
-    try:
-        body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
-    except ClientError as exc:
-        raise StorageError(f"could not read {key}") from exc
     pending = b""
-    for chunk in body.iter_chunks(1024 * 1024):
+    for chunk in iter_object_chunks(key):
         pending += chunk
         lines = pending.split(b"\n")
         pending = lines.pop()

@@ -109,6 +109,7 @@ class Batch(BaseModel):
     input_file_id: str | None = None
     input_uploaded: bool = False
     output_bucket_key: str | None = None
+    output_object_key: str | None = None
     output_key: str | None = None
     error_key: str | None = None
     error_message: str | None = None

@@ -35,7 +35,7 @@ class ConsoleBatch(BaseModel):
     def of(cls, batch: Batch) -> "ConsoleBatch":
         output_file = None
         if batch.output_bucket_key:
-            output_file = FileRef(bucket_key=batch.output_bucket_key, object_key=None)
+            output_file = FileRef(bucket_key=batch.output_bucket_key, object_key=batch.output_object_key)
         return cls(output_file=output_file, **batch.model_dump(exclude={"object"}))
 
 

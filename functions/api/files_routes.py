@@ -1,0 +1,75 @@
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from batch_core.buckets import (
+    complete_upload,
+    delete_object,
+    download_object,
+    get_object,
+    list_objects,
+    presign_upload,
+    upload_object,
+)
+from batch_core.models.bucket_object import (
+    DeletedObject,
+    ObjectEnvelope,
+    ObjectList,
+    PresignedUpload,
+    PresignUploadRequest,
+    UploadObjectRequest,
+)
+
+router = APIGatewayHttpRouter()
+BUCKETS = "/api/client/v1/files/buckets"
+
+
+def tenant() -> str:
+    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+
+
+@router.post(f"{BUCKETS}/<bucket>/objects")
+def handle_upload_object(bucket: str, request: Annotated[UploadObjectRequest, Body()]) -> Response[ObjectEnvelope]:
+    stored = upload_object(tenant(), bucket, request)
+    return Response(201, content_type="application/json", body=ObjectEnvelope(file=stored))
+
+
+@router.post(f"{BUCKETS}/<bucket>/uploads")
+def handle_presign_upload(bucket: str, request: Annotated[PresignUploadRequest, Body()]) -> Response[PresignedUpload]:
+    stored, url = presign_upload(tenant(), bucket, request)
+    upload = PresignedUpload(file=stored, uploadUrl=url, headers={"Content-Type": stored.contentType})
+    return Response(201, content_type="application/json", body=upload)
+
+
+@router.post(f"{BUCKETS}/<bucket>/uploads/<key>/complete")
+def handle_complete_upload(bucket: str, key: str) -> ObjectEnvelope:
+    return ObjectEnvelope(file=complete_upload(tenant(), bucket, key))
+
+
+@router.get(f"{BUCKETS}/<bucket>/objects")
+def handle_list_objects(
+    bucket: str, limit: Annotated[int, Query()] = 50, cursor: Annotated[str | None, Query()] = None
+) -> ObjectList:
+    found, next_cursor = list_objects(tenant(), bucket, limit=limit, cursor=cursor)
+    return ObjectList(files=found, count=len(found), nextCursor=next_cursor)
+
+
+@router.get(f"{BUCKETS}/<bucket>/objects/<key>")
+def handle_get_object(bucket: str, key: str) -> ObjectEnvelope:
+    return ObjectEnvelope(file=get_object(tenant(), bucket, key))
+
+
+@router.get(f"{BUCKETS}/<bucket>/objects/<key>/download")
+def handle_download_object(bucket: str, key: str):
+    stored, content = download_object(tenant(), bucket, key)
+    if content.url:
+        return Response(status_code=302, headers={"Location": content.url}, body="")
+    return Response(status_code=200, content_type=stored.contentType, body=content.body)
+
+
+@router.delete(f"{BUCKETS}/<bucket>/objects/<key>")
+def handle_delete_object(bucket: str, key: str) -> DeletedObject:
+    delete_object(tenant(), bucket, key)
+    return DeletedObject(bucketKey=bucket, objectKey=key)

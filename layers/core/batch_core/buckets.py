@@ -1,0 +1,168 @@
+"""The console's files API: per-tenant buckets of objects, uploaded inline or straight to S3."""
+
+import base64
+import binascii
+import mimetypes
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import unquote_to_bytes
+
+from batch_core.dal import storage
+from batch_core.dal.objects_db import delete_object_in_db, get_object_in_db, list_objects_in_db, put_object_in_db
+from batch_core.errors import InvalidInput, ObjectNotFound
+from batch_core.models.bucket_object import BucketObject, PresignUploadRequest, UploadObjectRequest
+from batch_core.results import INLINE_LIMIT_BYTES, Results
+
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<base64>;base64)?,(?P<payload>.*)$", re.DOTALL)
+
+
+def upload_object(tenant_id: str, bucket: str, request: UploadObjectRequest) -> BucketObject:
+    data, declared_type = decode_data(request.data)
+    content_type = request.contentType or declared_type or _guess_type(request.fileName)
+    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    storage.put_object(s3_key, data, content_type)
+    return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
+
+
+def presign_upload(tenant_id: str, bucket: str, request: PresignUploadRequest) -> tuple[BucketObject, str]:
+    """For bodies too large for an API request: the client PUTs the bytes to the URL, then completes."""
+    content_type = request.contentType or _guess_type(request.fileName)
+    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    stored = _record(
+        tenant_id, bucket, request.keyHint or request.fileName, request, content_type, 0, s3_key, complete=False
+    )
+    return stored, storage.presigned_put_url(s3_key, content_type)
+
+
+def complete_upload(tenant_id: str, bucket: str, key: str) -> BucketObject:
+    stored, s3_key, _ = _find(tenant_id, bucket, key)
+    head = storage.head_object(s3_key)
+    if head is None:
+        raise InvalidInput(f"no bytes were uploaded for object '{key}'; PUT them to the upload URL first", param="key")
+    done = stored.model_copy(update={"size": head["ContentLength"], "updatedAt": _now()})
+    put_object_in_db(tenant_id, done, s3_key, new=False)
+    return done
+
+
+def get_object(tenant_id: str, bucket: str, key: str) -> BucketObject:
+    return _find(tenant_id, bucket, key)[0]
+
+
+def object_location(tenant_id: str, bucket: str, key: str) -> str:
+    """The S3 key of a complete object's bytes, e.g. to read it as a batch input."""
+    _, s3_key, complete = _find(tenant_id, bucket, key)
+    if not complete:
+        raise InvalidInput(f"object '{key}' in bucket '{bucket}' is still being uploaded", param="input_file")
+    return s3_key
+
+
+def download_object(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, Results]:
+    stored, s3_key, _ = _find(tenant_id, bucket, key)
+    if stored.size > INLINE_LIMIT_BYTES:
+        return stored, Results(url=storage.presigned_url(s3_key))
+    return stored, Results(body=storage.get_object(s3_key))
+
+
+def list_objects(
+    tenant_id: str, bucket: str, *, limit: int, cursor: str | None
+) -> tuple[list[BucketObject], str | None]:
+    """A page of objects by key, and the cursor of the next page (None after the last)."""
+    check_bucket_name(bucket)
+    limit = max(1, min(limit, 1000))
+    after = _decode_cursor(cursor) if cursor else None
+    found = list_objects_in_db(tenant_id, bucket, limit=limit + 1, after_key=after)
+    page = found[:limit]
+    more = len(found) > limit
+    return page, base64.urlsafe_b64encode(page[-1].key.encode()).decode() if more else None
+
+
+def delete_object(tenant_id: str, bucket: str, key: str) -> None:
+    _, s3_key, _ = _find(tenant_id, bucket, key)
+    delete_object_in_db(tenant_id, bucket, key)
+    storage.delete_object(s3_key)
+
+
+def store_batch_output(tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
+    """Copies a finished batch's output file into the tenant's bucket; returns its object key."""
+    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    storage.copy_object(source_key, s3_key)
+    request = UploadObjectRequest(fileName=f"{batch_id}_output.jsonl", data="", metadata={"batch_id": batch_id})
+    return _record(tenant_id, bucket, request.fileName, request, storage.JSONL, size, s3_key).key
+
+
+def decode_data(data: str) -> tuple[bytes, str | None]:
+    """base64, or a data URL (`data:text/plain;base64,…`); returns the bytes and any declared type."""
+    match = _DATA_URL.match(data)
+    if match and not match.group("base64"):
+        return unquote_to_bytes(match.group("payload")), match.group("type") or None
+    payload = match.group("payload") if match else data
+    try:
+        return base64.b64decode(payload, validate=True), (match.group("type") or None) if match else None
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("data must be base64 or a data URL", param="data") from exc
+
+
+def _record(
+    tenant_id: str,
+    bucket: str,
+    hint: str,
+    request: UploadObjectRequest | PresignUploadRequest,
+    content_type: str,
+    size: int,
+    s3_key: str,
+    *,
+    complete: bool = True,
+) -> BucketObject:
+    check_bucket_name(bucket)
+    base = _UNSAFE.sub("-", hint).strip("-.") or "file"
+    now = _now()
+    for attempt in range(5):
+        key = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+        stored = BucketObject(
+            id=uuid.uuid4().hex,
+            key=key,
+            bucketKey=bucket,
+            fileName=request.fileName,
+            contentType=content_type,
+            size=size,
+            metadata=request.metadata,
+            createdAt=now,
+            updatedAt=now,
+        )
+        if put_object_in_db(tenant_id, stored, s3_key, new=True, complete=complete):
+            return stored
+    raise InvalidInput(f"could not find a free key for '{hint}' in bucket '{bucket}'", param="keyHint")
+
+
+def _find(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, str, bool]:
+    check_bucket_name(bucket)
+    found = get_object_in_db(tenant_id, bucket, key)
+    if found is None:
+        raise ObjectNotFound(bucket, key)
+    return found
+
+
+def check_bucket_name(bucket: str, param: str = "bucket") -> None:
+    if not _BUCKET.match(bucket):
+        raise InvalidInput(f"{param} '{bucket}' must be 1-64 letters, digits, '.', '_' or '-'", param=param)
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this API returned", param="cursor") from exc
+
+
+def _guess_type(file_name: str) -> str:
+    if file_name.endswith(".jsonl"):
+        return storage.JSONL
+    return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,67 @@
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from batch_core.dal import keys
+from batch_core.dal.clients import client
+from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.errors import StorageError
+from batch_core.models.bucket_object import BucketObject
+from batch_core.settings import get_settings
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def _from_item(item: dict[str, Any]) -> BucketObject:
+    return BucketObject.model_validate(from_attributes(item))
+
+
+def put_object_in_db(tenant_id: str, stored: BucketObject, s3_key: str, *, new: bool, complete: bool = True) -> bool:
+    """Stores the object's record with where its bytes are; with `new`, False when the key is taken.
+
+    An incomplete object is a presigned upload whose bytes have not arrived yet."""
+    item = {
+        **stored.model_dump(),
+        "s3_key": s3_key,
+        "complete": complete,
+        **keys.bucket_object_key(tenant_id, stored.bucketKey, stored.key),
+    }
+    condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
+    try:
+        client("dynamodb").put_item(TableName=_table(), Item=to_attributes(item), **condition)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise StorageError(f"could not store object {stored.key}") from exc
+    return True
+
+
+def get_object_in_db(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, str, bool] | None:
+    """The object, the S3 key of its bytes, and whether they have arrived."""
+    answer = client("dynamodb").get_item(
+        TableName=_table(), Key=to_attributes(keys.bucket_object_key(tenant_id, bucket, key)), ConsistentRead=True
+    )
+    if "Item" not in answer:
+        return None
+    item = from_attributes(answer["Item"])
+    return BucketObject.model_validate(item), item["s3_key"], bool(item.get("complete", True))
+
+
+def list_objects_in_db(tenant_id: str, bucket: str, *, limit: int, after_key: str | None) -> list[BucketObject]:
+    query: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :bucket",
+        "ExpressionAttributeValues": {":bucket": value(keys.bucket_partition(tenant_id, bucket))},
+        "Limit": limit,
+    }
+    if after_key is not None:
+        query["ExclusiveStartKey"] = to_attributes(keys.bucket_object_key(tenant_id, bucket, after_key))
+    return [_from_item(item) for item in client("dynamodb").query(**query)["Items"]]
+
+
+def delete_object_in_db(tenant_id: str, bucket: str, key: str) -> None:
+    client("dynamodb").delete_item(
+        TableName=_table(), Key=to_attributes(keys.bucket_object_key(tenant_id, bucket, key))
+    )
