@@ -7,7 +7,7 @@ from batch_core.dal import storage
 from batch_core.dal.files_db import delete_file_in_db, get_file_in_db, list_files_in_db, put_file_in_db
 from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.models.batch import Batch
-from batch_core.models.file import StoredFile
+from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
 from batch_core.results import INLINE_LIMIT_BYTES, Results
 
 UPLOAD_PURPOSES = ("batch",)
@@ -65,10 +65,6 @@ def file_content(tenant_id: str, file_id: str) -> Results:
     return Results(body=storage.get_object(stored.object_key))
 
 
-def input_file_id(batch_id: str) -> str:
-    return "file-" + batch_id.removeprefix("batch_") + "-input"
-
-
 def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: int) -> str:
     """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch."""
     file_id = input_file_id(batch_id)
@@ -84,14 +80,6 @@ def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: in
         )
     )
     return file_id
-
-
-def output_file_id(batch_id: str) -> str:
-    return "file-" + batch_id.removeprefix("batch_") + "-output"
-
-
-def error_file_id(batch_id: str) -> str:
-    return "file-" + batch_id.removeprefix("batch_") + "-errors"
 
 
 def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: storage.ObjectWriter) -> None:

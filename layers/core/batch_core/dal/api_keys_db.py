@@ -5,7 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.settings import get_settings
 
@@ -66,7 +66,7 @@ def revoke_api_key_in_db(key_hash: str) -> bool:
             ExpressionAttributeValues={":no": value(False)},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True

@@ -3,8 +3,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.dal.listing import newest_first
 from batch_core.errors import InvalidTransition, StorageError
 from batch_core.models.batch import Batch, RequestCounts
 from batch_core.models.usage import Usage
@@ -54,16 +55,7 @@ def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
 
 def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before: str | None = None) -> list[Batch]:
     """A tenant's batches, newest first, optionally only those in one status."""
-    query: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :tenant",
-        "ExpressionAttributeValues": {":tenant": value(keys.tenant_partition(tenant_id))},
-        "ScanIndexForward": False,
-    }
-    if before:
-        query["KeyConditionExpression"] += " AND gsi1sk < :before"
-        query["ExpressionAttributeValues"][":before"] = value(before)
+    query = newest_first(keys.tenant_partition(tenant_id), before=before)
     if status:
         query["FilterExpression"] = "#status = :status"
         query["ExpressionAttributeNames"] = {"#status": "status"}
@@ -98,7 +90,7 @@ def update_batch_in_db(
             ReturnValues="ALL_NEW",
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise InvalidTransition(f"batch {batch_id} is not {' or '.join(expected)}") from exc
         raise StorageError(f"could not update batch {batch_id}") from exc
     return _from_item(answer["Attributes"])
@@ -115,7 +107,7 @@ def claim_finisher_in_db(batch_id: str) -> bool:
             ExpressionAttributeValues={":yes": value(True)},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StorageError(f"could not claim the finisher of batch {batch_id}") from exc
     return True

@@ -3,6 +3,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
 
@@ -16,3 +17,12 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients, e.g. when tests start a fresh set of mocked AWS resources."""
     client.cache_clear()
+
+
+def condition_failed(exc: ClientError) -> bool:
+    """True when a DynamoDB condition did not hold (for a transaction: any of its conditions)."""
+    error = exc.response["Error"]["Code"]
+    if error == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons", [])
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return error == "ConditionalCheckFailedException"

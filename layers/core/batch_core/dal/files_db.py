@@ -1,10 +1,9 @@
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
 from batch_core.dal.clients import client
-from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.dal.codec import from_attributes, to_attributes
+from batch_core.dal.listing import newest_first
 from batch_core.errors import StorageError
 from batch_core.models.file import StoredFile
 from batch_core.settings import get_settings
@@ -29,17 +28,7 @@ def get_file_in_db(file_id: str) -> StoredFile | None:
 
 def list_files_in_db(tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
     """A tenant's files, newest first, starting below the id `before` when given."""
-    query: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :tenant",
-        "ExpressionAttributeValues": {":tenant": value(keys.tenant_files_partition(tenant_id))},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if before:
-        query["KeyConditionExpression"] += " AND gsi1sk < :before"
-        query["ExpressionAttributeValues"][":before"] = value(before)
+    query = {**newest_first(keys.tenant_files_partition(tenant_id), before=before), "Limit": limit}
     items = client("dynamodb").query(**query)["Items"]
     return [StoredFile.model_validate(from_attributes(item)) for item in items]
 

@@ -3,7 +3,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.errors import StorageError
 from batch_core.models.bucket_object import BucketObject
@@ -32,7 +32,7 @@ def put_object_in_db(tenant_id: str, stored: BucketObject, s3_key: str, *, new: 
     try:
         client("dynamodb").put_item(TableName=_table(), Item=to_attributes(item), **condition)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StorageError(f"could not store object {stored.key}") from exc
     return True

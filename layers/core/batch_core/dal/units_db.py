@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
 from batch_core.dal.batches_db import counters_update
-from batch_core.dal.clients import client
+from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.errors import StorageError
 from batch_core.models.work_unit import UnitRecord
@@ -22,22 +22,13 @@ def _from_item(item: dict[str, Any]) -> UnitRecord:
     return UnitRecord.model_validate(from_attributes(item))
 
 
-def _conflict(exc: ClientError) -> bool:
-    """True when a condition failed; a transaction cancelled for other reasons (conflict, throttling) is not."""
-    error = exc.response["Error"]["Code"]
-    if error == "TransactionCanceledException":
-        reasons = exc.response.get("CancellationReasons", [])
-        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
-    return error == "ConditionalCheckFailedException"
-
-
 def put_unit_in_db(unit: UnitRecord, ttl: int) -> None:
     """Stores a new unit; a unit that already exists (a retried prepare) keeps its progress."""
     item = to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
     try:
         client("dynamodb").put_item(TableName=_table(), Item=item, ConditionExpression="attribute_not_exists(pk)")
     except ClientError as exc:
-        if not _conflict(exc):
+        if not condition_failed(exc):
             raise StorageError(f"could not store unit {unit.unit} of batch {unit.batch_id}") from exc
 
 
@@ -93,7 +84,7 @@ def claim_unit_in_db(
             ReturnValues="ALL_NEW",
         )
     except ClientError as exc:
-        if _conflict(exc):
+        if condition_failed(exc):
             return None
         raise StorageError(f"could not claim unit {unit} of batch {batch_id}") from exc
     return _from_item(answer["Attributes"])
@@ -174,7 +165,7 @@ def _transact(items: list[dict[str, Any]], what: str) -> bool:
     try:
         client("dynamodb").transact_write_items(TransactItems=items)
     except ClientError as exc:
-        if _conflict(exc):
+        if condition_failed(exc):
             return False
         raise StorageError(f"could not update {what}") from exc
     return True

@@ -1,7 +1,7 @@
 from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.errors import InvalidTransition
 from batch_core.models.upload import Upload
@@ -32,6 +32,6 @@ def end_upload_in_db(upload_id: str, status: str, file_id: str | None = None) ->
             ExpressionAttributeValues={":status": value(status), ":file": value(file_id), ":pending": value("pending")},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise InvalidTransition(f"upload {upload_id} is no longer pending") from exc
         raise

@@ -15,3 +15,16 @@ class StoredFile(BaseModel):
     bytes: int
     created_at: int
     object_key: str
+
+
+def input_file_id(batch_id: str) -> str:
+    """The file ids of a batch's own files derive from its id, so finalize can run twice safely."""
+    return "file-" + batch_id.removeprefix("batch_") + "-input"
+
+
+def output_file_id(batch_id: str) -> str:
+    return "file-" + batch_id.removeprefix("batch_") + "-output"
+
+
+def error_file_id(batch_id: str) -> str:
+    return "file-" + batch_id.removeprefix("batch_") + "-errors"

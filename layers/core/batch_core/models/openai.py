@@ -4,9 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from batch_core.files import error_file_id, output_file_id
 from batch_core.models.batch import Batch, BatchStatus
-from batch_core.models.file import StoredFile
+from batch_core.models.file import StoredFile, error_file_id, output_file_id
 
 
 class OpenAIFile(BaseModel):
