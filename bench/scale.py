@@ -22,14 +22,16 @@ from pathlib import Path
 from bench.common import free_port, wait_for_port
 
 IDEAL_RSS_MB = 256
-BENCH_SETTINGS = {"MAX_LINES_PER_BATCH": "1000000", "WORK_UNIT_LINES": "500", "LINE_CONCURRENCY": "64"}
+BENCH_SETTINGS = {"MAX_LINES_PER_BATCH": "1000000", "LINE_CONCURRENCY": "64"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     parser.add_argument("--line-bytes", type=int, default=400, help="approximate size of one input line")
+    parser.add_argument("--unit-lines", type=int, default=500, help="lines per work unit (the template's default: 50)")
     arguments = parser.parse_args()
+    BENCH_SETTINGS["WORK_UNIT_LINES"] = str(arguments.unit_lines)
     header = f"{'lines':>8} {'input MB':>9} {'prepare s':>10} {'prepare MB':>11} {'finalize s':>11} {'finalize MB':>12}"
     print(f"{header}  (target: <= {IDEAL_RSS_MB} MB, flat)")
     for lines in arguments.lines:

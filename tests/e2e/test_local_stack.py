@@ -212,9 +212,13 @@ def test_a_presigned_upload_goes_straight_to_storage_and_feeds_a_batch(stack: Ru
     key = presigned["file"]["key"]
 
     completed = stack.call("POST", f"{buckets}/direct/uploads/{key}/complete").json()
+    source = {"bucket_key": "direct", "object_key": key}
     batch_id = stack.call(
-        "POST", CONSOLE, body={"endpoint": "/v1/embeddings", "input_file": {"bucket_key": "direct", "object_key": key}}
+        "POST", CONSOLE, body={"endpoint": "/v1/embeddings", "input_file": source, "output_bucket_key": "results"}
     ).json()["id"]
 
     assert completed["file"]["size"] == len(data)
-    assert stack.wait(batch_id)["request_counts"]["completed"] == 20
+    batch = stack.wait(batch_id)
+    assert batch["request_counts"]["completed"] == 20
+    output = stack.call("GET", f"{buckets}/results/objects/{batch['output_file']['object_key']}/download").body
+    assert [json.loads(line)["custom_id"] for line in output.splitlines()] == [f"d{n}" for n in range(20)]
