@@ -6,9 +6,14 @@ import openai_routes
 import uploads_routes
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.errors import InvalidInput, InvalidTransition, NotFound, StorageError
+from batch_core.idempotency import IDEMPOTENCY
 from batch_core.observability import logger, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -47,6 +52,16 @@ def handle_not_found(exc: NotFound) -> Response:
     return error(404, str(exc))
 
 
+@app.exception_handler(IdempotencyValidationError)
+def handle_reused_idempotency_key(exc: IdempotencyValidationError) -> Response:
+    return error(409, "this Idempotency-Key was already used with a different request body", "Idempotency-Key")
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def handle_idempotent_request_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+    return error(409, "a request with this Idempotency-Key is still being processed; retry shortly", "Idempotency-Key")
+
+
 @app.exception_handler(InvalidTransition)
 def handle_invalid_transition(exc: InvalidTransition) -> Response:
     return error(400, str(exc))
@@ -61,4 +76,5 @@ def handle_storage_error(exc: StorageError) -> Response:
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -5,6 +5,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
+from batch_core.idempotency import create_batch_once
 from batch_core.lines import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.console import ConsoleBatch, ConsoleList
@@ -20,7 +21,12 @@ def tenant() -> str:
 
 @router.post(CONSOLE)
 def handle_create_batch(request: Annotated[CreateBatchRequest, Body()]) -> Response[ConsoleBatch]:
-    return Response(201, content_type="application/json", body=ConsoleBatch.of(create_batch(tenant(), request)))
+    idempotency_key = router.current_event.headers.get("idempotency-key")
+    if idempotency_key:
+        batch = create_batch_once(tenant(), idempotency_key, request)
+    else:
+        batch = create_batch(tenant(), request)
+    return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
 
 
 @router.get(CONSOLE)
