@@ -1,0 +1,143 @@
+"""AWS requests and orchestration cost per line, counted over whole batches.
+
+    python -m bench.requests [--lines 1000 5000] [--unit-lines 10 50 200]
+
+Runs each batch on in-process moto through the real handlers and the real state machine, and counts
+every AWS API call by service and operation with a botocore event hook: the handlers' calls, the
+event source mapping's SQS receives and deletes, and the state machine's Lambda invokes. State
+transitions come from the execution history. Prices are published us-east-1 list prices."""
+
+import argparse
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+PRICES = {  # US dollars per request (or per transition), us-east-1
+    "dynamodb:write": 0.625 / 1e6,  # on-demand write request unit
+    "dynamodb:read": 0.125 / 1e6,  # on-demand read request unit
+    "s3:put": 0.005 / 1e3,
+    "s3:get": 0.0004 / 1e3,
+    "sqs": 0.40 / 1e6,
+    "lambda:request": 0.20 / 1e6,
+    "states:transition": 0.025 / 1e3,
+}
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+S3_PUTS = {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "CopyObject"}
+BUDGET_REQUESTS_PER_LINE = 2.5
+BUDGET_DOLLARS_PER_MILLION = 1.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--unit-lines", type=int, nargs="+", default=[10, 50, 200])
+    arguments = parser.parse_args()
+    print(f"{'lines':>6} {'unit':>5} {'requests':>9} {'per line':>9} {'$ per 1M lines':>15}  top operations")
+    targets = f"{'<= ' + str(BUDGET_REQUESTS_PER_LINE):>9} {'<= ' + str(BUDGET_DOLLARS_PER_MILLION):>15}"
+    print(f"{'':>6} {'':>5} {'':>9} {targets}")
+    for unit_lines in arguments.unit_lines:
+        for lines in arguments.lines:
+            calls, transitions, invokes = run_batch(lines, unit_lines)
+            total = sum(calls.values())
+            dollars = cost(calls, transitions, invokes) / lines * 1e6
+            top = ", ".join(f"{name} {count}" for name, count in calls.most_common(5))
+            print(f"{lines:>6} {unit_lines:>5} {total:>9} {total / lines:>9.3f} {dollars:>15.3f}  {top}", flush=True)
+
+
+def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int]:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    from embedded.simulator import Simulator
+    from embedded.system import LocalSystem
+
+    calls: Counter[str] = Counter()
+    watching = [True]
+
+    def count(model: Any, **_: Any) -> None:
+        if watching[0]:
+            calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def ended() -> bool:
+        """The bench's own polling is not the service's work, so it is not counted."""
+        watching[0] = False
+        try:
+            return _terminal(batch_id)
+        finally:
+            watching[0] = True
+
+    simulator = Simulator().start()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        session = boto3._get_default_session()
+        session.events.register("before-call", count)
+        environment = {
+            "WORK_UNIT_LINES": str(unit_lines),
+            "MAX_LINES_PER_BATCH": str(lines),
+            "LINE_CONCURRENCY": "64",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+        system = LocalSystem.start({"UpstreamBaseUrl": simulator.base_url}, environment, os.environ.__setitem__)
+        os.environ["UPSTREAM_API_KEY_SECRET"] = ""
+        system.add_api_key("bench", "bench")
+        requests = [
+            {"custom_id": f"c{n}", "body": {"model": "m", "messages": [{"role": "user", "content": f"q{n}"}]}}
+            for n in range(lines)
+        ]
+        calls.clear()
+        try:
+            created = system.request(
+                "POST",
+                "/api/client/v1/batches",
+                key="bench",
+                body=json.dumps({"endpoint": "/v1/chat/completions", "requests": requests}).encode(),
+            )
+            batch_id = created.json()["id"]
+            system.run_until(ended, timeout=600)
+        finally:
+            session.events.unregister("before-call", count)
+        sfn = boto3.client("stepfunctions")
+        execution = sfn.list_executions(stateMachineArn=system.stack.ref("BatchStateMachine"))["executions"][0]
+        history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+        transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
+        invokes = sum(1 for event in history if event["type"] == "TaskScheduled")
+    simulator.stop()
+    return calls, transitions, invokes
+
+
+def _terminal(batch_id: str) -> bool:
+    from batch_core.dal.batches_db import get_batch_in_db
+
+    batch = get_batch_in_db(batch_id)
+    return batch is not None and batch.is_terminal
+
+
+def cost(calls: Counter[str], transitions: int, invokes: int) -> float:
+    """Requests priced by kind; Lambda invocations are the queue deliveries plus the workflow's tasks."""
+    dollars = transitions * PRICES["states:transition"] + invokes * PRICES["lambda:request"]
+    for name, count in calls.items():
+        service, operation = name.split(":")
+        if service == "dynamodb":
+            dollars += count * PRICES["dynamodb:write" if operation in DYNAMODB_WRITES else "dynamodb:read"]
+        elif service == "s3":
+            dollars += count * PRICES["s3:put" if operation in S3_PUTS else "s3:get"]
+        elif service == "sqs":
+            dollars += count * PRICES["sqs"]
+            if operation == "ReceiveMessage":
+                dollars += count * PRICES["lambda:request"]
+        elif service == "lambda":
+            continue
+    return dollars
+
+
+if __name__ == "__main__":
+    main()
