@@ -36,6 +36,9 @@ e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
 
 bench: $(STAMP)
+	$(PY) -m bench.throughput --latency 1.0
+	$(PY) -m bench.throughput --latency 0.05
+	$(PY) -m bench.requests
 	$(PY) -m bench.scale
 	$(PY) -m bench.large_input
 

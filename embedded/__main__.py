@@ -36,6 +36,9 @@ def main() -> None:
         simulator_latency_seconds=float(os.environ.get("SIMULATOR_LATENCY_SECONDS", "0")),
         simulator_fault_rate=float(os.environ.get("SIMULATOR_FAULT_RATE", "0")),
         environment={name: value for name, value in os.environ.items() if name in settings_names},
+        parameters={"ExecutorConcurrency": os.environ["EXECUTOR_CONCURRENCY"]}
+        if "EXECUTOR_CONCURRENCY" in os.environ
+        else {},
     )
     stack = LocalStack(options)
     stack.start()
