@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from tenancy import tenant_of
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
 from batch_core.idempotency import create_batch_once
@@ -16,7 +17,7 @@ CONSOLE = "/api/client/v1/batches"
 
 
 def tenant() -> str:
-    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+    return tenant_of(router.current_event)
 
 
 @router.post(CONSOLE)

@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from tenancy import tenant_of
 
 from batch_core.buckets import (
     complete_upload,
@@ -27,7 +28,7 @@ BUCKETS = "/api/client/v1/files/buckets"
 
 
 def tenant() -> str:
-    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+    return tenant_of(router.current_event)
 
 
 @router.post(f"{BUCKETS}/<bucket>/objects")

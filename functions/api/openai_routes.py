@@ -4,6 +4,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from multipart_form import read_event_form
+from tenancy import tenant_of
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
 from batch_core.errors import InvalidInput
@@ -15,7 +16,7 @@ router = APIGatewayHttpRouter()
 
 
 def tenant() -> str:
-    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+    return tenant_of(router.current_event)
 
 
 @router.post("/v1/files")

@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from multipart_form import read_event_form
+from tenancy import tenant_of
 
 from batch_core.errors import InvalidInput
 from batch_core.models.openai import OpenAIFile
@@ -13,7 +14,7 @@ router = APIGatewayHttpRouter()
 
 
 def tenant() -> str:
-    return router.current_event.request_context.authorizer.get_lambda["tenant_id"]
+    return tenant_of(router.current_event)
 
 
 def view(upload: Upload, file: OpenAIFile | None = None) -> OpenAIUpload:
