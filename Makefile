@@ -38,9 +38,9 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.throughput --latency 1.0
 	$(PY) -m bench.throughput --latency 0.05
+	$(PY) -m bench.latency
 	$(PY) -m bench.requests
 	$(PY) -m bench.scale
-	$(PY) -m bench.large_input
 
 build: $(STAMP)
 	$(VENV)/bin/sam build

@@ -1,5 +1,16 @@
+import json
+import os
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+KEY = "bench-key"
+TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
 def free_port() -> int:
@@ -16,3 +27,49 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def local_stack(environment: dict[str, str]) -> Iterator["StackProcess"]:
+    """`python -m embedded` in a subprocess, as `make run` starts it, with settings from `environment`."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "embedded", "--port", str(port)],
+        env={**os.environ, "BATCH_API_KEY": KEY, **environment},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while not process.stdout.readline().startswith("Ready on"):
+            if process.poll() is not None:
+                raise RuntimeError("the local stack exited before it was ready")
+        yield StackProcess(port, process.pid)
+    finally:
+        process.kill()  # its clean shutdown is the e2e tests' concern; here it would only add time
+        process.wait()
+
+
+class StackProcess:
+    def __init__(self, port: int, pid: int):
+        self.port = port
+        self.pid = pid
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.base_url}{path}", data=data, method=method)  # noqa: S310
+        request.add_header("Authorization", f"Bearer {KEY}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - loopback
+            return json.loads(answer.read())
+
+
+def chat_request(n: int) -> dict[str, Any]:
+    return {
+        "custom_id": f"t{n}",
+        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"line {n}"}]},
+    }

@@ -9,18 +9,13 @@ which includes moto's in-memory copy of everything stored."""
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from openai import OpenAI
 
-from bench.common import free_port
-
-KEY = "bench-key"
+from bench.common import KEY, TERMINAL, local_stack
 
 
 def main() -> None:
@@ -28,21 +23,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--line-bytes", type=int, default=4200)
     arguments = parser.parse_args()
-    port = free_port()
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "embedded", "--port", str(port)],
-        env={**os.environ, "BATCH_API_KEY": KEY, "MAX_LINES_PER_BATCH": str(arguments.lines), "WATCHDOG_SECONDS": "10"},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert stack.stdout is not None
-        while not stack.stdout.readline().startswith("Ready on"):
-            pass
-        run(OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0), arguments, stack.pid)
-    finally:
-        stack.kill()  # its clean shutdown is the e2e tests' concern; here it would only add time
-        stack.wait()
+    settings = {"MAX_LINES_PER_BATCH": str(arguments.lines), "WATCHDOG_SECONDS": "10"}
+    with local_stack(settings) as stack:
+        run(OpenAI(base_url=f"{stack.base_url}/v1", api_key=KEY, max_retries=0), arguments, stack.pid)
 
 
 def run(client: OpenAI, arguments: argparse.Namespace, stack_pid: int) -> None:
@@ -66,7 +49,7 @@ def run(client: OpenAI, arguments: argparse.Namespace, stack_pid: int) -> None:
     batch = client.batches.create(
         input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
-    while batch.status not in ("completed", "failed", "expired", "cancelled"):
+    while batch.status not in TERMINAL:
         time.sleep(1)
         batch = client.batches.retrieve(batch.id)
     ended = time.monotonic()

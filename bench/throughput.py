@@ -1,27 +1,23 @@
 """Throughput against the upstream-bound ideal, beside a plain client-side asyncio runner.
 
-    python -m bench.throughput [--latency 1.0] [--lines 10000] [--concurrency 64] [--unit-lines 8]
+    python -m bench.throughput [--latency 1.0] [--lines 10000] [--concurrency 64] [--unit-lines 256]
+                               [--line-concurrency 8]
 
 The simulator answers every request after `latency` seconds. The local stack runs the batch with
-concurrency/unit-lines executor pollers, each running its unit's lines at once, so `concurrency`
-lines are in flight, as the asyncio runner keeps them. Ideal: concurrency / latency lines/s."""
+concurrency / line-concurrency executor pollers, each running its unit's lines line-concurrency at a
+time, so `concurrency` lines are in flight, as the asyncio runner keeps them. Ideal: concurrency /
+latency lines/s. Beside the rate: the mean number of requests the simulator had in flight, the time
+from the create call to the first request, and from the last answer to the terminal status."""
 
 import argparse
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
-from typing import Any
+from dataclasses import dataclass
 
 from openai import AsyncOpenAI
 
-from bench.common import free_port
-from embedded.simulator import Simulator
-
-KEY = "bench-key"
+from bench.common import TERMINAL, StackProcess, chat_request, local_stack
+from embedded.simulator import Load, Simulator
 
 
 def main() -> None:
@@ -29,85 +25,93 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--unit-lines", type=int, default=8)
+    parser.add_argument("--unit-lines", type=int, default=256)
+    parser.add_argument("--line-concurrency", type=int, default=8)
     arguments = parser.parse_args()
     simulator = Simulator(latency_seconds=arguments.latency).start()
     try:
         ideal = arguments.concurrency / arguments.latency
-        service = run_service(arguments, simulator.base_url)
-        runner = asyncio.run(run_client(arguments, simulator.base_url))
+        service = run_service(arguments, simulator)
+        runner = asyncio.run(run_client(arguments, simulator))
     finally:
         simulator.stop()
     print(f"L={arguments.latency}s C={arguments.concurrency} N={arguments.lines}: ideal {ideal:.1f} lines/s")
-    ratios = f"{service / ideal:.2f} x ideal = {service / runner:.2f} x runner"
-    print(f"  service (local stack): {service:.1f} lines/s = {ratios}")
-    print(f"  asyncio runner:        {runner:.1f} lines/s = {runner / ideal:.2f} x ideal")
+    columns = ("lines/s", "x ideal", "x runner", "in flight", "to 1st line", "to terminal")
+    print(f"  {'':<22}" + " ".join(f"{column:>11}" for column in columns))
+    for name, run in (("service (local stack)", service), ("asyncio runner", runner)):
+        print(
+            f"  {name:<22}{run.lines_per_second:>11.1f} {run.lines_per_second / ideal:>11.2f} "
+            f"{run.lines_per_second / runner.lines_per_second:>11.2f} {run.mean_in_flight:>11.1f} "
+            f"{run.to_first_line:>10.2f}s {run.to_terminal:>10.2f}s"
+        )
 
 
-def run_service(arguments: argparse.Namespace, upstream: str) -> float:
-    port = free_port()
-    pollers = max(2, arguments.concurrency // arguments.unit_lines)
-    environment = {
-        **os.environ,
-        "BATCH_API_KEY": KEY,
-        "UPSTREAM_BASE_URL": upstream,
+@dataclass
+class Run:
+    """One way of running the lines: its rate, and where its time went beside the upstream's."""
+
+    lines_per_second: float
+    mean_in_flight: float
+    to_first_line: float
+    to_terminal: float
+
+    @classmethod
+    def measured(cls, lines: int, started: float, ended: float, load: Load) -> "Run":
+        assert load.first_started is not None and load.last_ended is not None
+        return cls(
+            lines_per_second=lines / (ended - started),
+            mean_in_flight=load.mean_in_flight,
+            to_first_line=load.first_started - started,
+            to_terminal=ended - load.last_ended,
+        )
+
+
+def run_service(arguments: argparse.Namespace, simulator: Simulator) -> Run:
+    settings = {
+        "UPSTREAM_BASE_URL": simulator.base_url,
         "UPSTREAM_API_KEY": "unused",
         "WORK_UNIT_LINES": str(arguments.unit_lines),
-        "LINE_CONCURRENCY": str(arguments.unit_lines),
-        "EXECUTOR_CONCURRENCY": str(pollers),
+        "LINE_CONCURRENCY": str(arguments.line_concurrency),
+        "EXECUTOR_CONCURRENCY": str(max(1, arguments.concurrency // arguments.line_concurrency)),
         "MAX_LINES_PER_BATCH": str(arguments.lines),
         "WATCHDOG_SECONDS": "10",
     }
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "embedded", "--port", str(port)], env=environment, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert stack.stdout is not None
-        while not stack.stdout.readline().startswith("Ready on"):
-            pass
-        requests = [_request(n) for n in range(arguments.lines)]
-        started = time.monotonic()
-        batch = _call(
-            port, "POST", "/api/client/v1/batches", {"endpoint": "/v1/chat/completions", "requests": requests}
-        )
-        while batch["status"] not in ("completed", "failed", "expired", "cancelled"):
-            time.sleep(0.2)
-            batch = _call(port, "GET", f"/api/client/v1/batches/{batch['id']}")
-        assert batch["request_counts"]["completed"] == arguments.lines, batch["request_counts"]
-        return arguments.lines / (time.monotonic() - started)
-    finally:
-        stack.kill()  # its clean shutdown is the e2e tests' concern; here it would only add time
-        stack.wait()
+    with local_stack(settings) as stack:
+        return run_batch(stack, simulator, arguments.lines)
 
 
-async def run_client(arguments: argparse.Namespace, upstream: str) -> float:
+def run_batch(stack: StackProcess, simulator: Simulator, lines: int) -> Run:
+    """Creates a batch of `lines` chat lines and waits for its terminal status."""
+    simulator.load.reset()
+    requests = [chat_request(n) for n in range(lines)]
+    started = time.monotonic()
+    batch = stack.call("POST", "/api/client/v1/batches", {"endpoint": "/v1/chat/completions", "requests": requests})
+    return wait_for_batch(stack, simulator, lines, batch["id"], started)
+
+
+def wait_for_batch(stack: StackProcess, simulator: Simulator, lines: int, batch_id: str, started: float) -> Run:
+    batch = {"id": batch_id, "status": "validating"}
+    while batch["status"] not in TERMINAL:
+        time.sleep(0.05 if simulator.load.requests >= lines else 1.0)  # polls cost the stack CPU
+        batch = stack.call("GET", f"/api/client/v1/batches/{batch['id']}")
+    ended = time.monotonic()
+    assert batch["request_counts"]["completed"] == lines, batch["request_counts"]
+    return Run.measured(lines, started, ended, simulator.load)
+
+
+async def run_client(arguments: argparse.Namespace, simulator: Simulator) -> Run:
     """What a user would write instead: the same lines, the same concurrency, straight at the upstream."""
-    client = AsyncOpenAI(base_url=upstream, api_key="unused", max_retries=5)
+    simulator.load.reset()
+    client = AsyncOpenAI(base_url=simulator.base_url, api_key="unused", max_retries=5)
     gate = asyncio.Semaphore(arguments.concurrency)
 
     async def one(n: int) -> None:
         async with gate:
-            await client.chat.completions.create(**_request(n)["body"])
+            await client.chat.completions.create(**chat_request(n)["body"])
 
     started = time.monotonic()
     await asyncio.gather(*(one(n) for n in range(arguments.lines)))
-    return arguments.lines / (time.monotonic() - started)
-
-
-def _request(n: int) -> dict[str, Any]:
-    return {
-        "custom_id": f"t{n}",
-        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"line {n}"}]},
-    }
-
-
-def _call(port: int, method: str, path: str, body: Any = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    request.add_header("Authorization", f"Bearer {KEY}")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
-        return json.loads(answer.read())
+    return Run.measured(arguments.lines, started, time.monotonic(), simulator.load)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -41,6 +43,7 @@ class Simulator:
         self.retry_after_seconds = retry_after_seconds
         self.timeout_seconds = timeout_seconds
         self.calls: Counter[str] = Counter()
+        self.load = Load()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -77,8 +80,9 @@ class Simulator:
             return self._fault("429" if seen % 2 else "503")
         slow = _SLOW.search(text)
         delay = float(slow.group(1)) if slow else self.latency_seconds
-        if delay:
-            time.sleep(delay)
+        with self.load.measure():
+            if delay:
+                time.sleep(delay)
         if path.endswith("/chat/completions"):
             return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_chat(request, text)).encode()
         if path.endswith("/embeddings"):
@@ -96,6 +100,39 @@ class Simulator:
         if status == 429:
             headers["retry-after"] = str(self.retry_after_seconds)
         return status, headers, body
+
+
+class Load:
+    """When the first request began and the last one ended, and the requests' summed time in between:
+    their ratio is how many requests were in flight on average."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.first_started: float | None = None
+        self.last_ended: float | None = None
+        self.busy_seconds = 0.0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def measure(self) -> Iterator[None]:
+        started = time.monotonic()
+        with self._lock:
+            self.first_started = started if self.first_started is None else self.first_started
+        yield
+        ended = time.monotonic()
+        with self._lock:
+            self.requests += 1
+            self.last_ended = ended
+            self.busy_seconds += ended - started
+
+    @property
+    def mean_in_flight(self) -> float:
+        span = (self.last_ended or 0.0) - (self.first_started or 0.0)
+        return self.busy_seconds / span if span > 0 else 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests, self.first_started, self.last_ended, self.busy_seconds = 0, None, None, 0.0
 
 
 def _text(request: dict[str, Any]) -> str:

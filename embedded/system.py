@@ -11,7 +11,7 @@ from batch_core.settings import get_settings
 from batch_core.upstream import default_upstream
 from embedded.gateway import GatewayResponse, LocalGateway
 from embedded.lambdas import LocalLambdas
-from embedded.moto_fixes import serialize_dynamodb_writes
+from embedded.moto_fixes import apply_moto_fixes
 from embedded.pollers import QueuePoller
 from embedded.template import Stack, deploy
 
@@ -39,7 +39,7 @@ class LocalSystem:
         get_settings.cache_clear()
         default_upstream.cache_clear()
         reset_clients()
-        serialize_dynamodb_writes()
+        apply_moto_fixes()
         lambdas = LocalLambdas(stack)
         lambdas.install()
         api = stack.template["Resources"]["ApiFunction"]["Properties"]

@@ -1,17 +1,20 @@
 """Prepare: validate the stored input as a stream, cut it into work units, store and queue them."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from batch_core.dal.batches_db import update_batch_in_db
 from batch_core.dal.queue import send_units
 from batch_core.dal.units_db import put_unit_in_db
 from batch_core.errors import InvalidTransition
 from batch_core.inputs import plan_units
-from batch_core.models.work_unit import UnitRecord
+from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import get_settings
 from batch_core.tracking import load_batch
 from batch_core.validation import LineValidator
+
+_STORE_CONCURRENCY = 8
 
 
 def prepare_batch(batch_id: str) -> None:
@@ -31,10 +34,19 @@ def prepare_batch(batch_id: str) -> None:
         changes={"n_total": validator.count, "units": len(units), "unit_lines": settings.work_unit_lines},
     )
     ttl = batch.expires_at + settings.retention_days * 86400
-    for unit in units:
+
+    def store(unit: WorkUnit) -> WorkUnit:
         put_unit_in_db(UnitRecord(**unit.model_dump()), ttl)
-    if batch.status == "validating":
-        send_units(units)
+        return unit
+
+    # Units are stored side by side and queued ten at a time as they are stored, so the first lines
+    # start while later units are still being written.
+    with ThreadPoolExecutor(max_workers=_STORE_CONCURRENCY) as pool:
+        stored = pool.map(store, units)
+        if batch.status == "validating":
+            send_units(stored)
+        else:
+            list(stored)
     try:
         update_batch_in_db(
             batch_id, expected=("validating",), changes={"status": "in_progress", "started_at": int(time.time())}

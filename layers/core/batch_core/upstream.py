@@ -9,8 +9,9 @@ from functools import lru_cache
 from typing import Any
 
 import urllib3
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from batch_core.dal.clients import client
 from batch_core.models.line import LineError, LineResult, RequestLine
 from batch_core.models.usage import Usage
 from batch_core.settings import Settings, get_settings
@@ -64,7 +65,8 @@ class Upstream:
 def default_upstream() -> Upstream:
     settings = get_settings()
     secret = settings.upstream_api_key_secret
-    api_key = str(parameters.get_secret(secret, max_age=300)) if secret else ""
+    # Our shared client, not the provider's own session: one less set of service models to load cold.
+    api_key = str(SecretsProvider(boto3_client=client("secretsmanager")).get(secret)) if secret else ""
     return Upstream(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
 
 

@@ -1,3 +1,4 @@
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -6,12 +7,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
+_CREATING = threading.Lock()  # boto3's default session is not safe to create clients from in parallel
 
 
 @lru_cache
 def client(service: str) -> Any:
-    """One boto3 client per service and process, reused across invocations."""
-    return boto3.client(service, config=_CONFIG)
+    """One boto3 client per service and process, reused across invocations and threads."""
+    with _CREATING:
+        return boto3.client(service, config=_CONFIG)
 
 
 def reset_clients() -> None:

@@ -109,19 +109,27 @@ def record_attempt_in_db(
         ":running": value("running"),
         ":attempt": value(unit.attempt),
         ":next": value("done" if done else "pending"),
-        ":retries": value({str(index): count for index, count in retries.items()}),
         ":zero": value(0),
     }
-    expression = "SET #state = :next, retries = :retries, lease_until = :zero"
+    expression = "SET #state = :next, lease_until = :zero"
+    if not done:
+        expression += ", retries = :retries"
+        values[":retries"] = value({str(index): count for index, count in retries.items()})
     if part_key:
         expression += ", parts = list_append(if_not_exists(parts, :empty), :part)"
         values[":empty"] = value([])
         values[":part"] = value([part_key])
     if finished:
-        expression += " ADD finished :finished, n_succeeded :succeeded, n_failed :failed"
-        values[":finished"] = value(set(finished))
+        expression += " ADD n_succeeded :succeeded, n_failed :failed"
         values[":succeeded"] = value(sum(1 for status in finished.values() if status == "succeeded"))
         values[":failed"] = value(sum(1 for status in finished.values() if status == "failed"))
+        if not done:
+            expression += ", finished :finished"
+            values[":finished"] = value(set(finished))
+    if done:
+        # A done unit's lines are all in its parts; keeping the per-line bookkeeping would only make
+        # every later read of the unit (items pages, finalize) larger.
+        expression += " REMOVE finished, retries"
     unit_update = {
         "Update": {
             "TableName": _table(),
