@@ -41,13 +41,14 @@ def main() -> None:
     finally:
         simulator.stop()
     print("Simulator answering at once; template defaults")
-    print(f"  {'lines':>7} {'start':<6}{'create -> 1st line':>20}{'last line -> terminal':>23}{'lines/s':>10}")
+    header = f"{'create -> 1st line':>20}{'last line -> terminal':>23}{'lines/s':>10}{'CPU ms/line':>13}"
+    print(f"  {'lines':>7} {'start':<6}{header}")
     targets = f"{'<= ' + str(TARGET_TO_FIRST_LINE) + ' s':>20}{'<= ' + str(TARGET_TO_TERMINAL) + ' s':>23}"
     print(f"  {'target':>7} {'':<6}{targets}")
     for lines, start, run in runs:
         print(
             f"  {lines:>7} {start:<6}{run.to_first_line:>18.2f} s{run.to_terminal:>21.2f} s"
-            f"{run.lines_per_second:>10.1f}"
+            f"{run.lines_per_second:>10.1f}{run.cpu_ms_per_line:>13.1f}"
         )
 
 
@@ -68,11 +69,12 @@ def run_file_batch(stack: StackProcess, simulator: Simulator, lines: int) -> Run
     )
     assert upload.file is not None
     simulator.load.reset()
+    cpu = stack.cpu_seconds()
     started = time.monotonic()
     batch = client.batches.create(
         input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h"
     )
-    return wait_for_batch(stack, simulator, lines, batch.id, started)
+    return wait_for_batch(stack, simulator, lines, batch.id, started, cpu)
 
 
 if __name__ == "__main__":

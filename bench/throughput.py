@@ -7,10 +7,13 @@ The simulator answers every request after `latency` seconds. The local stack run
 concurrency / line-concurrency executor pollers, each running its unit's lines line-concurrency at a
 time, so `concurrency` lines are in flight, as the asyncio runner keeps them. Ideal: concurrency /
 latency lines/s. Beside the rate: the mean number of requests the simulator had in flight, the time
-from the create call to the first request, and from the last answer to the terminal status."""
+from the create call to the first request, from the last answer to the terminal status, and the
+CPU time per line of the process doing the work (the stack; for the runner, the bench process,
+simulator included)."""
 
 import argparse
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 
@@ -36,13 +39,13 @@ def main() -> None:
     finally:
         simulator.stop()
     print(f"L={arguments.latency}s C={arguments.concurrency} N={arguments.lines}: ideal {ideal:.1f} lines/s")
-    columns = ("lines/s", "x ideal", "x runner", "in flight", "to 1st line", "to terminal")
+    columns = ("lines/s", "x ideal", "x runner", "in flight", "to 1st line", "to terminal", "CPU ms/line")
     print(f"  {'':<22}" + " ".join(f"{column:>11}" for column in columns))
     for name, run in (("service (local stack)", service), ("asyncio runner", runner)):
         print(
             f"  {name:<22}{run.lines_per_second:>11.1f} {run.lines_per_second / ideal:>11.2f} "
             f"{run.lines_per_second / runner.lines_per_second:>11.2f} {run.mean_in_flight:>11.1f} "
-            f"{run.to_first_line:>10.2f}s {run.to_terminal:>10.2f}s"
+            f"{run.to_first_line:>10.2f}s {run.to_terminal:>10.2f}s {run.cpu_ms_per_line:>11.1f}"
         )
 
 
@@ -54,15 +57,17 @@ class Run:
     mean_in_flight: float
     to_first_line: float
     to_terminal: float
+    cpu_ms_per_line: float
 
     @classmethod
-    def measured(cls, lines: int, started: float, ended: float, load: Load) -> "Run":
+    def measured(cls, lines: int, started: float, ended: float, load: Load, cpu_seconds: float) -> "Run":
         assert load.first_started is not None and load.last_ended is not None
         return cls(
             lines_per_second=lines / (ended - started),
             mean_in_flight=load.mean_in_flight,
             to_first_line=load.first_started - started,
             to_terminal=ended - load.last_ended,
+            cpu_ms_per_line=cpu_seconds * 1000 / lines,
         )
 
 
@@ -84,19 +89,23 @@ def run_batch(stack: StackProcess, simulator: Simulator, lines: int) -> Run:
     """Creates a batch of `lines` chat lines and waits for its terminal status."""
     simulator.load.reset()
     requests = [chat_request(n) for n in range(lines)]
+    cpu = stack.cpu_seconds()
     started = time.monotonic()
     batch = stack.call("POST", "/api/client/v1/batches", {"endpoint": "/v1/chat/completions", "requests": requests})
-    return wait_for_batch(stack, simulator, lines, batch["id"], started)
+    return wait_for_batch(stack, simulator, lines, batch["id"], started, cpu)
 
 
-def wait_for_batch(stack: StackProcess, simulator: Simulator, lines: int, batch_id: str, started: float) -> Run:
+def wait_for_batch(
+    stack: StackProcess, simulator: Simulator, lines: int, batch_id: str, started: float, cpu: float
+) -> Run:
+    """Polls until the batch ends; `cpu` is the stack's CPU time when the batch was created."""
     batch = {"id": batch_id, "status": "validating"}
     while batch["status"] not in TERMINAL:
         time.sleep(0.05 if simulator.load.requests >= lines else 1.0)  # polls cost the stack CPU
         batch = stack.call("GET", f"/api/client/v1/batches/{batch['id']}")
     ended = time.monotonic()
     assert batch["request_counts"]["completed"] == lines, batch["request_counts"]
-    return Run.measured(lines, started, ended, simulator.load)
+    return Run.measured(lines, started, ended, simulator.load, stack.cpu_seconds() - cpu)
 
 
 async def run_client(arguments: argparse.Namespace, simulator: Simulator) -> Run:
@@ -109,9 +118,17 @@ async def run_client(arguments: argparse.Namespace, simulator: Simulator) -> Run
         async with gate:
             await client.chat.completions.create(**chat_request(n)["body"])
 
+    cpu = _process_cpu_seconds()
     started = time.monotonic()
     await asyncio.gather(*(one(n) for n in range(arguments.lines)))
-    return Run.measured(arguments.lines, started, time.monotonic(), simulator.load)
+    ended = time.monotonic()
+    return Run.measured(arguments.lines, started, ended, simulator.load, _process_cpu_seconds() - cpu)
+
+
+def _process_cpu_seconds() -> float:
+    """This process's CPU time: the runner's, and the simulator's, which shares the process."""
+    times = os.times()
+    return times.user + times.system
 
 
 if __name__ == "__main__":
