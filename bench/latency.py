@@ -10,12 +10,11 @@ that sees the batch completed (polled every 50 ms once every line has been answe
 
 import argparse
 import json
-import time
 
 from openai import OpenAI
 
 from bench.common import KEY, StackProcess, chat_request, local_stack
-from bench.throughput import Run, wait_for_batch
+from bench.throughput import Run, timed_batch
 from embedded.simulator import Simulator
 
 TARGET_TO_FIRST_LINE = 2.0
@@ -68,13 +67,15 @@ def run_file_batch(stack: StackProcess, simulator: Simulator, lines: int) -> Run
         part_size=4 * 1024 * 1024,
     )
     assert upload.file is not None
-    simulator.load.reset()
-    cpu = stack.cpu_seconds()
-    started = time.monotonic()
-    batch = client.batches.create(
-        input_file_id=upload.file.id, endpoint="/v1/chat/completions", completion_window="24h"
+    file_id = upload.file.id
+    return timed_batch(
+        stack,
+        simulator,
+        lines,
+        lambda: (
+            client.batches.create(input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h").id
+        ),
     )
-    return wait_for_batch(stack, simulator, lines, batch.id, started, cpu)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openai import AsyncOpenAI
@@ -86,20 +87,18 @@ def run_service(arguments: argparse.Namespace, simulator: Simulator) -> Run:
 
 
 def run_batch(stack: StackProcess, simulator: Simulator, lines: int) -> Run:
-    """Creates a batch of `lines` chat lines and waits for its terminal status."""
-    simulator.load.reset()
+    """Creates a batch of `lines` inline chat lines and waits for its terminal status."""
     requests = [chat_request(n) for n in range(lines)]
+    body = {"endpoint": "/v1/chat/completions", "requests": requests}
+    return timed_batch(stack, simulator, lines, lambda: stack.call("POST", "/api/client/v1/batches", body)["id"])
+
+
+def timed_batch(stack: StackProcess, simulator: Simulator, lines: int, create: Callable[[], str]) -> Run:
+    """Times a batch from the `create` call (which returns its id) until the batch ends."""
+    simulator.load.reset()
     cpu = stack.cpu_seconds()
     started = time.monotonic()
-    batch = stack.call("POST", "/api/client/v1/batches", {"endpoint": "/v1/chat/completions", "requests": requests})
-    return wait_for_batch(stack, simulator, lines, batch["id"], started, cpu)
-
-
-def wait_for_batch(
-    stack: StackProcess, simulator: Simulator, lines: int, batch_id: str, started: float, cpu: float
-) -> Run:
-    """Polls until the batch ends; `cpu` is the stack's CPU time when the batch was created."""
-    batch = {"id": batch_id, "status": "validating"}
+    batch = {"id": create(), "status": "validating"}
     while batch["status"] not in TERMINAL:
         time.sleep(0.05 if simulator.load.requests >= lines else 1.0)  # polls cost the stack CPU
         batch = stack.call("GET", f"/api/client/v1/batches/{batch['id']}")
