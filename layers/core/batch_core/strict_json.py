@@ -108,7 +108,7 @@ def find_problem(value: Any, max_depth: int) -> tuple[str, Path] | None:
         if isinstance(item, str) and _has_lone_surrogate(item):
             return f"holds a lone surrogate ({_first_surrogate(item)})", path
         if isinstance(item, (dict, list)) and len(path) >= max_depth:
-            return f"nests deeper than {max_depth} levels", path[:3]
+            return f"nests deeper than {max_depth} levels", _leading(path)
         if isinstance(item, dict):
             for key in item:
                 if _has_lone_surrogate(key):
@@ -117,6 +117,14 @@ def find_problem(value: Any, max_depth: int) -> tuple[str, Path] | None:
         elif isinstance(item, list):
             stack.extend(reversed([(child, (*path, number)) for number, child in enumerate(item)]))
     return None
+
+
+def _leading(path: Path) -> Path:
+    """Where a too-deep value starts, without the run of indexes that makes it deep."""
+    leading = path[:3]
+    while leading and isinstance(leading[-1], int):
+        leading = leading[:-1]
+    return leading
 
 
 def _has_lone_surrogate(text: str) -> bool:
