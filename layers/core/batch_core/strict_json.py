@@ -9,6 +9,7 @@ the value, so the caller can name the line and the field.
 import json
 import math
 import re
+import threading
 from typing import Any
 
 from batch_core.errors import BatchError
@@ -16,6 +17,7 @@ from batch_core.errors import BatchError
 MAX_INT_DIGITS = 4300
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PATH_KEY_CHARS = 40
+_seen = threading.local()  # whether the current parse met a number it cannot carry
 
 Path = tuple[str | int, ...]
 
@@ -41,10 +43,10 @@ def loads(data: bytes | str, max_depth: int) -> Any:
     """The parsed document; raises JsonProblem for bytes that are not UTF-8, text that is not JSON, or values
     the system cannot carry (see the module's doc)."""
     text = _text(data)
-    unfit: list[_Unfit] = []
-    value = _decode(text, unfit)
-    brackets = text.count("{") + text.count("[")
-    if unfit or brackets > max_depth or _SURROGATE_ESCAPE.search(text):
+    brackets = data.count(b"{") + data.count(b"[") if isinstance(data, bytes) else text.count("{") + text.count("[")
+    _seen.unfit = False
+    value = _decode(text)
+    if _seen.unfit or brackets > max_depth or _SURROGATE_ESCAPE.search(text):
         found = find_problem(value, max_depth)
         if found is not None:
             raise JsonProblem(found[0], found[1], value)
@@ -66,32 +68,40 @@ def _text(data: bytes | str) -> str:
         raise JsonProblem(f"is not UTF-8 text (byte {exc.start + 1})") from exc
 
 
-def _decode(text: str, unfit: list[_Unfit]) -> Any:
-    def constant(name: str) -> _Unfit:
-        unfit.append(_Unfit(f"is {name}, which JSON does not allow"))
-        return unfit[-1]
+def _unfit(problem: str) -> _Unfit:
+    _seen.unfit = True
+    return _Unfit(problem)
 
-    def finite(literal: str) -> float | _Unfit:
-        number = float(literal)
-        if math.isfinite(number):
-            return number
-        unfit.append(_Unfit("is a number too large to represent"))
-        return unfit[-1]
 
-    def bounded(literal: str) -> int | _Unfit:
-        if len(literal.lstrip("-")) <= MAX_INT_DIGITS:
-            return int(literal)
-        unfit.append(_Unfit(f"is a number too long to parse (over {MAX_INT_DIGITS} digits)"))
-        return unfit[-1]
+def _constant(name: str) -> _Unfit:
+    return _unfit(f"is {name}, which JSON does not allow")
 
+
+def _finite(literal: str) -> float | _Unfit:
+    number = float(literal)
+    return number if math.isfinite(number) else _unfit("is a number too large to represent")
+
+
+def _bounded(literal: str) -> int | _Unfit:
+    if len(literal.lstrip("-")) <= MAX_INT_DIGITS:
+        return int(literal)
+    return _unfit(f"is a number too long to parse (over {MAX_INT_DIGITS} digits)")
+
+
+# Built once: a decoder per call would cost more than the parse of a typical line.
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+_COUNTING_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite, parse_int=_bounded)
+
+
+def _decode(text: str) -> Any:
     try:
         try:
-            return json.loads(text, parse_constant=constant, parse_float=finite)
+            return _DECODER.decode(text)
         except json.JSONDecodeError:
             raise
         except ValueError:
             # Only an integer over Python's digit limit gets here; read again, slower, to find where it is.
-            return json.loads(text, parse_constant=constant, parse_float=finite, parse_int=bounded)
+            return _COUNTING_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"is not valid JSON ({exc.msg})") from exc
     except RecursionError as exc:
