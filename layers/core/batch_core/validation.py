@@ -4,11 +4,9 @@ so a line that passes validation is a line that runs."""
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from batch_core import strict_json
 from batch_core.errors import InvalidInput, InvalidLines
-from batch_core.models.bodies import BODIES
+from batch_core.models.bodies import body_problem
 from batch_core.models.line import RequestLine
 from batch_core.strict_json import JsonProblem, render_path
 
@@ -154,78 +152,10 @@ def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> R
     body = entry["body"]
     if not isinstance(body, dict):
         raise _rejection(number, "body", "must be a JSON object")
-    _check_body(body, number, endpoint)
+    problem = body_problem(endpoint, body)
+    if problem is not None:
+        raise _rejection(number, render_path(("body", *problem[0])), problem[1])
     return RequestLine(custom_id=custom_id, url=endpoint, body=body)
-
-
-def _check_body(body: dict[str, Any], number: int | None, endpoint: str) -> None:
-    try:
-        BODIES[endpoint].model_validate(body)
-    except ValidationError as invalid:
-        field, problem = _first_problem(invalid, body, endpoint)
-        raise _rejection(number, render_path(("body", *field)), problem) from invalid
-
-
-# A problem on these fields keeps the message it always had, whatever pydantic calls it.
-_FIXED_PROBLEMS = {
-    ("model",): "is required and must be a non-empty string",
-    ("messages",): "is required and must be a non-empty array",
-    ("input",): "is required and must be a non-empty string or array",
-}
-_TYPE_PROBLEMS = {
-    "missing": "is required",
-    "string_type": "must be a string",
-    "bool_type": "must be a boolean",
-    "int_type": "must be an integer",
-    "float_type": "must be a number",
-    "list_type": "must be an array",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-}
-
-
-def _first_problem(invalid: ValidationError, body: dict[str, Any], endpoint: str) -> tuple[tuple[Any, ...], str]:
-    """The first field at fault and what is wrong with it; a union's alternatives join into one problem."""
-    errors = invalid.errors()
-    field = _field_of(errors[0], body)
-    if errors[0]["type"] == "extra_forbidden":
-        return field, f"is not a parameter of {endpoint}"
-    if field in _FIXED_PROBLEMS:
-        return field, _FIXED_PROBLEMS[field]
-    if field[:1] == ("messages",) and len(field) == 2:
-        return ("messages",), "must hold only objects"
-    problems = list(dict.fromkeys(_problem(error) for error in errors if _field_of(error, body) == field))
-    if all(problem.startswith("must be ") for problem in problems):
-        return field, "must be " + " or ".join(problem.removeprefix("must be ") for problem in problems)
-    return field, problems[0]
-
-
-def _field_of(error: Any, body: Any) -> tuple[Any, ...]:
-    """The part of pydantic's location that is a path in the body (it also names union alternatives)."""
-    field: list[Any] = []
-    value = body
-    for part in error["loc"]:
-        if _holds(value, part):
-            value = value[part]
-        elif error["type"] in ("missing", "extra_forbidden") and part == error["loc"][-1]:
-            value = None
-        else:
-            break
-        field.append(part)
-    return tuple(field)
-
-
-def _holds(value: Any, part: Any) -> bool:
-    if isinstance(value, dict):
-        return part in value
-    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-
-
-def _problem(error: Any) -> str:
-    if error["type"] in _TYPE_PROBLEMS:
-        return _TYPE_PROBLEMS[error["type"]]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return message.replace("Input should be", "must be")
 
 
 def _rejection(number: int | None, field: str | None, problem: str) -> InvalidInput:

@@ -7,7 +7,7 @@ forwarded to an upstream that would fail the line for it.
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Number = float
 OpenObject = dict[str, Any]
@@ -91,3 +91,74 @@ class EmbeddingBody(_Body):
 
 
 BODIES: dict[str, type[_Body]] = {"/v1/chat/completions": ChatCompletionBody, "/v1/embeddings": EmbeddingBody}
+
+
+def body_problem(endpoint: str, body: dict[str, Any]) -> tuple[tuple[Any, ...], str] | None:
+    """The first field of the body at fault (its path in the body) and what is wrong with it, or None."""
+    try:
+        BODIES[endpoint].model_validate(body)
+    except ValidationError as invalid:
+        return _first_problem(invalid, body, endpoint)
+    return None
+
+
+# A problem on these fields keeps the message it always had, whatever pydantic calls it.
+_FIXED_PROBLEMS = {
+    ("model",): "is required and must be a non-empty string",
+    ("messages",): "is required and must be a non-empty array",
+    ("input",): "is required and must be a non-empty string or array",
+}
+_TYPE_PROBLEMS = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "bool_type": "must be a boolean",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "list_type": "must be an array",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+}
+
+
+def _first_problem(invalid: ValidationError, body: dict[str, Any], endpoint: str) -> tuple[tuple[Any, ...], str]:
+    """The first field at fault and what is wrong with it; a union's alternatives join into one problem."""
+    errors = invalid.errors()
+    field = _field_of(errors[0], body)
+    if errors[0]["type"] == "extra_forbidden":
+        return field, f"is not a parameter of {endpoint}"
+    if field in _FIXED_PROBLEMS:
+        return field, _FIXED_PROBLEMS[field]
+    if field[:1] == ("messages",) and len(field) == 2:
+        return ("messages",), "must hold only objects"
+    problems = list(dict.fromkeys(_problem(error) for error in errors if _field_of(error, body) == field))
+    if all(problem.startswith("must be ") for problem in problems):
+        return field, "must be " + " or ".join(problem.removeprefix("must be ") for problem in problems)
+    return field, problems[0]
+
+
+def _field_of(error: Any, body: Any) -> tuple[Any, ...]:
+    """The part of pydantic's location that is a path in the body (it also names union alternatives)."""
+    field: list[Any] = []
+    value = body
+    for part in error["loc"]:
+        if _holds(value, part):
+            value = value[part]
+        elif error["type"] in ("missing", "extra_forbidden") and part == error["loc"][-1]:
+            value = None
+        else:
+            break
+        field.append(part)
+    return tuple(field)
+
+
+def _holds(value: Any, part: Any) -> bool:
+    if isinstance(value, dict):
+        return part in value
+    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+
+
+def _problem(error: Any) -> str:
+    if error["type"] in _TYPE_PROBLEMS:
+        return _TYPE_PROBLEMS[error["type"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be")
