@@ -56,7 +56,11 @@ def _input_lines(key: str) -> Iterator[tuple[int, int, bytes]]:
     """
     start, head, size = 0, bytearray(), 0
     chunks = storage.iter_object_chunks(key)
-    first = next(chunks, b"")
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if len(first) >= len(UTF8_BOM):
+            break
     if first.startswith(UTF8_BOM):
         first, start = first[len(UTF8_BOM) :], len(UTF8_BOM)
     for chunk in chain((first,), chunks):

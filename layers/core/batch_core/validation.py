@@ -44,7 +44,7 @@ def stored_line(entry: Any, number: int, endpoint: str) -> tuple[bytes, RequestL
     if "body" not in entry:
         body = dict(entry)
         entry = {"custom_id": body.pop("custom_id", None), "body": body}
-    raw = json.dumps({"method": "POST", "url": endpoint, **entry}, ensure_ascii=False).encode()
+    raw = json.dumps({"custom_id": None, "method": "POST", "url": endpoint, **entry}, ensure_ascii=False).encode()
     return raw, read_line(raw, number, endpoint)
 
 
