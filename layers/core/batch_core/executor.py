@@ -113,7 +113,7 @@ def fail_work_unit(message: WorkUnit, reason: str) -> bool:
 
 def _unreadable(line: UnitLine, now: int) -> LineResult:
     """A line whose bytes no longer read fails alone; the unit's other lines still run."""
-    error = LineError(code="invalid_request", message=line.problem or "the line cannot be read")
+    error = LineError(code="invalid_request", message=str(line.problem))
     return LineResult(
         index=line.index, custom_id=line.custom_id, status="failed", error=error, started_at=now, ended_at=now
     )
