@@ -12,30 +12,41 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_core.errors import InvalidInput, InvalidTransition, NotFound, StorageError
+from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
 from batch_core.idempotency import IDEMPOTENCY
 from batch_core.observability import logger, tracer
+from batch_core.validation import read_request_body
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Bodies are read by the same strict rules as input lines, so what is accepted can be stored and run.
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=read_request_body)
 app.include_router(console_routes.router)
 app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
 
 
-def error(status: int, message: str, param: str | None = None, code: str | None = None) -> Response:
-    """The error envelope of the surface being served."""
+def error(
+    status: int, message: str, param: str | None = None, code: str | None = None, listed: list[Any] | None = None
+) -> Response:
+    """The error envelope of the surface being served; the console's also lists the bad lines, when given."""
     if app.current_event.path.startswith("/v1/"):
         kind = "invalid_request_error" if status < 500 else "server_error"
         body: dict[str, Any] = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     else:
-        body = {"error": message}
+        body = {"error": message} if listed is None else {"error": message, "errors": listed}
     return Response(status_code=status, content_type="application/json", body=body)
 
 
 @app.exception_handler(InvalidInput)
 def handle_invalid_input(exc: InvalidInput) -> Response:
-    return error(400, exc.message, exc.param)
+    listed = [problem.as_error() for problem in exc.problems] if isinstance(exc, InvalidLines) else None
+    return error(400, exc.message, exc.param, listed=listed)
+
+
+@app.exception_handler(UnicodeDecodeError)
+def handle_body_not_text(exc: UnicodeDecodeError) -> Response:
+    # Powertools decodes the body as UTF-8 before any JSON reader sees it.
+    return error(400, f"the request body is not UTF-8 text (byte {exc.start + 1})", "body")
 
 
 @app.exception_handler(RequestValidationError)

@@ -12,8 +12,7 @@ from batch_core.tracking import mark_failed
 def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> None:
     logger.append_keys(batch_id=task.batch_id)
     if task.rejection:
-        error = {"code": "invalid_input", **task.rejection.model_dump()}
-        mark_failed(task.batch_id, task.rejection.message, [error])
+        mark_failed(task.batch_id, task.rejection.message, [error.model_dump() for error in task.rejection.errors])
         return
     logger.error("batch workflow failed", extra={"failure": task.failure.model_dump() if task.failure else None})
     mark_failed(task.batch_id, "the batch failed on an internal error; no further lines will run")

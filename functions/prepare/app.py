@@ -18,6 +18,5 @@ def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
         prepare_batch(task.batch_id)
     except InvalidInput as rejected:
         logger.info("input rejected", extra={"reason": rejected.message})
-        rejection = InputRejection(message=rejected.message, line=rejected.line, param=rejected.param)
-        return {"outcome": "invalid", "rejection": rejection.model_dump()}
+        return {"outcome": "invalid", "rejection": InputRejection.of(rejected).model_dump()}
     return {"outcome": "ready"}

@@ -26,7 +26,7 @@ BAD_FILES = [
     (f"{_line('a')}\n\n{_line('a')}\n".encode(), "line 3: custom_id 'a' duplicates line 1"),
     (b"\n\n", "the batch has no lines; it needs at least one"),
     ("".join(_line(f"n{n}") + "\n" for n in range(101)).encode(), "the batch has more than 100 lines, the limit"),
-    (_line("a").encode() + b"\n" + b'{"custom_id": "\xff\xfe"}\n', "line 2: is not UTF-8 text"),
+    (_line("a").encode() + b"\n" + b'{"custom_id": "\xff\xfe"}\n', "line 2: is not UTF-8 text (byte 16)"),
     (
         json.dumps({"method": "POST", "url": "/v1/chat/completions", "body": chat_line("", "x")["body"]}).encode(),
         "line 1: custom_id is required in an input file",

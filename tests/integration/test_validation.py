@@ -75,7 +75,11 @@ def test_invalid_create_is_400_naming_line_and_field_and_stores_nothing(
     answer = console.create(body)
 
     assert answer.status == 400
-    assert answer.json() == {"error": message}
+    if message.startswith("line "):
+        assert answer.json()["error"] == message
+        assert [error["message"] for error in answer.json()["errors"]] == [message]
+    else:
+        assert answer.json() == {"error": message}
     _assert_nothing_stored_or_queued(system)
 
 

@@ -52,7 +52,7 @@ def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
     total = validator.finish()
     batch_id = new_batch_id()
     key = storage.input_key(tenant_id, batch_id)
-    document = "".join(line.model_dump_json() + "\n" for line in lines).encode()
+    document = b"".join(line + b"\n" for line in lines if line)
     storage.put_object(key, document)
     file_id = register_input_file(tenant_id, batch_id, key, len(document))
     return _new_batch(

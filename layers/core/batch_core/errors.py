@@ -1,3 +1,6 @@
+from typing import Any
+
+
 class BatchError(Exception):
     """Base of the errors the core raises on purpose; handlers map them to HTTP answers."""
 
@@ -10,6 +13,32 @@ class InvalidInput(BatchError):
         self.message = message
         self.line = line
         self.param = param
+
+    @property
+    def problems(self) -> list["InvalidInput"]:
+        """The problems it lists: itself, unless it gathers several lines."""
+        return [self]
+
+    def as_error(self) -> dict[str, Any]:
+        """The error object a failed batch lists (OpenAI's `errors.data` entry)."""
+        return {"code": "invalid_input", "message": self.message, "line": self.line, "param": self.param}
+
+
+class InvalidLines(InvalidInput):
+    """Lines of a batch are wrong: `errors` lists the first of them, `total` counts them all."""
+
+    def __init__(self, errors: list[InvalidInput], total: int):
+        listed = "; ".join(error.message for error in errors[:3]) + ("; …" if len(errors) > 3 else "")
+        summary = errors[0].message if total == 1 else f"{listed} ({total} lines are invalid)"
+        if total > len(errors):
+            summary = f"{listed} ({total} lines are invalid; the first {len(errors)} are listed)"
+        super().__init__(summary, line=errors[0].line, param=errors[0].param)
+        self.errors = errors
+        self.total = total
+
+    @property
+    def problems(self) -> list[InvalidInput]:
+        return self.errors
 
 
 class NotFound(BatchError):

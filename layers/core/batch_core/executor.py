@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from batch_core.dal import storage
 from batch_core.dal.batches_db import get_batch_in_db
 from batch_core.dal.units_db import claim_unit_in_db, get_unit_in_db, record_attempt_in_db
-from batch_core.inputs import read_unit_lines
+from batch_core.errors import StorageError
+from batch_core.inputs import UnitLine, read_unit_lines
 from batch_core.models.batch import Batch
 from batch_core.models.line import LineError, LineResult
 from batch_core.models.work_unit import UnitRecord, WorkUnit
@@ -36,7 +37,9 @@ def run_work_unit(message: WorkUnit, upstream: Upstream) -> float | None:
         if current is not None and current.state == "running":
             return float(max(1, current.lease_until - now))
         return None
-    pending = [(index, line) for index, line in read_unit_lines(batch, unit) if index not in unit.finished]
+    lines = [line for line in read_unit_lines(batch, unit) if line.index not in unit.finished]
+    unreadable = [_unreadable(line, now) for line in lines if line.request is None]
+    pending = [(line.index, line.request) for line in lines if line.request is not None]
     with ThreadPoolExecutor(max_workers=max(1, min(len(pending), settings.line_concurrency))) as pool:
         outcomes = list(
             pool.map(
@@ -46,7 +49,7 @@ def run_work_unit(message: WorkUnit, upstream: Upstream) -> float | None:
                 pending,
             )
         )
-    results = [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
+    results = unreadable + [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
     delays = [outcome for outcome in outcomes if isinstance(outcome, RetryLater)]
     retries = {retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays}
     if not save_attempt(batch, unit, results, retries):
@@ -95,8 +98,8 @@ def fail_work_unit(message: WorkUnit, reason: str) -> bool:
     if unit is None:
         return False
     try:
-        custom_ids = {index: line.custom_id for index, line in read_unit_lines(batch, unit)}
-    except Exception:  # noqa: BLE001 - the input may be what poisoned the unit; the lines fail either way
+        custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit)}
+    except StorageError:
         custom_ids = {}
     error = LineError(code="work_unit_failed", message=reason)
     results = [
@@ -106,6 +109,14 @@ def fail_work_unit(message: WorkUnit, reason: str) -> bool:
         for index in unit.unfinished
     ]
     return save_attempt(batch, unit, results, {})
+
+
+def _unreadable(line: UnitLine, now: int) -> LineResult:
+    """A line whose bytes no longer read fails alone; the unit's other lines still run."""
+    error = LineError(code="invalid_request", message=str(line.problem))
+    return LineResult(
+        index=line.index, custom_id=line.custom_id, status="failed", error=error, started_at=now, ended_at=now
+    )
 
 
 def _cancel_unit(batch: Batch, message: WorkUnit) -> None:

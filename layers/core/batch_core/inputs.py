@@ -1,16 +1,27 @@
-"""Reading batch inputs: planning work units over the input object and reading one unit's lines back."""
+"""Reading batch inputs: planning work units over the input object and reading one unit's lines back.
 
-import json
+Both read a line with validation.read_line, so the executor runs exactly what prepare accepted.
+"""
+
 from collections.abc import Iterator
-
-from pydantic import ValidationError
+from itertools import chain
+from typing import NamedTuple
 
 from batch_core.dal import storage
 from batch_core.errors import InvalidInput
 from batch_core.models.batch import Batch
 from batch_core.models.line import RequestLine
 from batch_core.models.work_unit import WorkUnit
-from batch_core.validation import LineValidator
+from batch_core.validation import MAX_LINE_BYTES, UTF8_BOM, LineValidator, read_line, recover_custom_id
+
+
+class UnitLine(NamedTuple):
+    """A line of a work unit as the executor reads it: its request, or why it cannot be read."""
+
+    index: int
+    custom_id: str | None
+    request: RequestLine | None
+    problem: str | None = None
 
 
 def plan_units(batch: Batch, validator: LineValidator, unit_lines: int) -> Iterator[WorkUnit]:
@@ -19,16 +30,15 @@ def plan_units(batch: Batch, validator: LineValidator, unit_lines: int) -> Itera
     Blank lines are skipped; a unit's byte range covers its lines and any blank lines between them.
     """
     unit = WorkUnit(batch_id=batch.id, unit=0, first=0, count=0, byte_start=0, byte_end=0)
-    offset = index = 0
-    for number, raw in enumerate(storage.iter_object_lines(batch.input_key), start=1):
-        start, offset = offset, offset + len(raw)
+    index = 0
+    for number, (start, end, raw) in enumerate(_input_lines(batch.input_key), start=1):
         if not raw.strip():
             continue
-        validator.check(_parse(raw, number), number)
+        validator.check_line(raw.removesuffix(b"\n"), number)
         if unit.count == 0:
             unit = unit.model_copy(update={"first": index, "byte_start": start})
         unit.count += 1
-        unit.byte_end = offset
+        unit.byte_end = end
         index += 1
         if unit.count == unit_lines:
             yield unit
@@ -38,21 +48,52 @@ def plan_units(batch: Batch, validator: LineValidator, unit_lines: int) -> Itera
         yield unit
 
 
-def _parse(raw: bytes, number: int) -> object:
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"line {number}: is not UTF-8 text", line=number) from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"line {number}: is not valid JSON ({exc.msg})", line=number) from exc
+def _input_lines(key: str) -> Iterator[tuple[int, int, bytes]]:
+    """Each line's byte range and bytes (line ending included), read as a stream.
+
+    A UTF-8 BOM opening the object is not part of line 1, so no unit's range holds it. A line over
+    MAX_LINE_BYTES comes cut to MAX_LINE_BYTES + 1 bytes: enough to reject it, without holding it whole.
+    """
+    start, head, size = 0, bytearray(), 0
+    chunks = storage.iter_object_chunks(key)
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if len(first) >= len(UTF8_BOM):
+            break
+    if first.startswith(UTF8_BOM):
+        first, start = first[len(UTF8_BOM) :], len(UTF8_BOM)
+    for chunk in chain((first,), chunks):
+        position = 0
+        while position < len(chunk):
+            newline = chunk.find(b"\n", position)
+            stop = len(chunk) if newline < 0 else newline + 1
+            head += chunk[position : min(stop, position + MAX_LINE_BYTES + 1 - len(head))]
+            size += stop - position
+            position = stop
+            if newline >= 0:
+                yield start, start + size, bytes(head)
+                start, head, size = start + size, bytearray(), 0
+    if size:
+        yield start, start + size, bytes(head)
 
 
-def read_unit_lines(batch: Batch, unit: WorkUnit) -> list[tuple[int, RequestLine]]:
-    """The unit's lines with their batch-wide indexes: one ranged GET of the input."""
+def read_unit_lines(batch: Batch, unit: WorkUnit) -> list[UnitLine]:
+    """The unit's lines with their batch-wide indexes: one ranged GET of the input.
+
+    A line that no longer reads (its bytes changed since prepare) comes with its problem, so it alone fails.
+    """
     data = storage.get_range(batch.input_key, unit.byte_start, unit.byte_end)
-    lines = [raw for raw in data.split(b"\n") if raw.strip()]
-    try:
-        parsed = [RequestLine.model_validate_json(raw) for raw in lines]
-    except ValidationError as exc:
-        raise InvalidInput(f"unit {unit.unit} of batch {batch.id} does not parse: {exc}") from exc
-    return list(zip(unit.indexes, parsed, strict=True))
+    raws = [raw for raw in data.split(b"\n") if raw.strip()]
+    lines = []
+    for index, raw in zip(unit.indexes, raws + [None] * (unit.count - len(raws)), strict=False):
+        if raw is None:
+            lines.append(UnitLine(index, None, None, "the line is no longer in the input"))
+            continue
+        try:
+            request = read_line(raw, None, batch.endpoint)
+        except InvalidInput as unreadable:
+            lines.append(UnitLine(index, recover_custom_id(raw), None, f"the line no longer reads: {unreadable}"))
+            continue
+        lines.append(UnitLine(index, request.custom_id, request))
+    return lines

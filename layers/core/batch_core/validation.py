@@ -1,81 +1,163 @@
-"""Checks request lines one at a time, so inputs of any size validate as a stream."""
+"""The rules of a request line, in one place: prepare validates with them and the executor reads with them,
+so a line that passes validation is a line that runs."""
 
+import json
 from typing import Any
 
-from batch_core.errors import InvalidInput
+from batch_core import strict_json
+from batch_core.errors import InvalidInput, InvalidLines
+from batch_core.models.bodies import body_problem
 from batch_core.models.line import RequestLine
+from batch_core.strict_json import JsonProblem, render_path
 
 MAX_CUSTOM_ID_CHARS = 512
+MAX_LINE_BYTES = 1024 * 1024
+MAX_LINE_DEPTH = 64
+MAX_LISTED_ERRORS = 100
+UTF8_BOM = b"\xef\xbb\xbf"
+LINE_KEYS = ("custom_id", "method", "url", "body")
+
+
+def read_line(raw: bytes, number: int | None, endpoint: str) -> RequestLine:
+    """A line of an input file (or of a stored input) `{custom_id, method?, url?, body}`.
+
+    Raises InvalidInput naming the line (when `number` is given) and the field.
+    """
+    if len(raw) > MAX_LINE_BYTES:
+        raise _rejection(number, None, f"is longer than {MAX_LINE_BYTES} bytes, the limit of one line")
+    try:
+        entry = strict_json.loads(raw, MAX_LINE_DEPTH)
+    except JsonProblem as problem:
+        raise _rejection(number, render_path(problem.path) or None, problem.problem) from problem
+    if not isinstance(entry, dict):
+        raise _rejection(number, None, "must be a JSON object")
+    if "body" not in entry:
+        raise _rejection(number, "body", "is required: a line is {custom_id, method, url, body}")
+    return _request_line(entry, number, endpoint)
+
+
+def stored_line(entry: Any, number: int, endpoint: str) -> tuple[bytes, RequestLine]:
+    """An inline entry of a console create (`{custom_id?, body}`, or, with no `body` key, the body itself)
+    as the line the batch stores. It is checked by reading it back with read_line, as the executor will."""
+    if not isinstance(entry, dict):
+        raise _rejection(number, None, "must be a JSON object")
+    if "body" not in entry:
+        body = dict(entry)
+        entry = {"custom_id": body.pop("custom_id", None), "body": body}
+    raw = json.dumps({"custom_id": None, "method": "POST", "url": endpoint, **entry}, ensure_ascii=False).encode()
+    return raw, read_line(raw, number, endpoint)
+
+
+def read_request_body(text: str) -> Any:
+    """Any JSON request body, read by the line rules; a fault inside a create's `requests` names its line."""
+    try:
+        return strict_json.loads(text, MAX_LINE_DEPTH)
+    except JsonProblem as problem:
+        path = problem.path
+        if len(path) < 2 or path[0] != "requests" or not isinstance(path[1], int):
+            where = render_path(path) or "the request body"
+            raise InvalidInput(f"{where} {problem.problem}", param=render_path(path) or None) from problem
+        number, field = path[1] + 1, path[2:]
+        entry = problem.value["requests"][path[1]]
+        if not (isinstance(entry, dict) and "body" in entry) and field[:1] != ("custom_id",):
+            field = ("body", *field)
+        raise InvalidLines([_rejection(number, render_path(field), problem.problem)], 1) from problem
+
+
+def recover_custom_id(raw: bytes) -> str | None:
+    """The custom_id of a line that no longer reads, when it can still be found, so its failure names it."""
+    try:
+        entry = json.loads(raw.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    custom_id = entry.get("custom_id") if isinstance(entry, dict) else None
+    if not isinstance(custom_id, str) or len(custom_id) > MAX_CUSTOM_ID_CHARS:
+        return None
+    return custom_id.encode("utf-8", "replace").decode()
 
 
 class LineValidator:
-    """Validates the lines of one batch in order; every rejection names the line (1-based) and the field."""
+    """Validates the lines of one batch in order, collecting every rejection (each names its line and field)."""
 
     def __init__(self, endpoint: str, max_lines: int, *, require_custom_id: bool = False):
         self.endpoint = endpoint
         self.max_lines = max_lines
         self.require_custom_id = require_custom_id
         self.count = 0
+        self.invalid = 0
+        self.errors: list[InvalidInput] = []
         self._custom_ids: dict[str, int] = {}
 
-    def check(self, entry: Any, line: int) -> RequestLine:
-        """An inline entry `{custom_id?, body}`, or a bare body, or a JSONL line `{custom_id, method, url, body}`."""
-        self.count += 1
-        if self.count > self.max_lines:
-            raise InvalidInput(f"the batch has more than {self.max_lines} lines, the limit", line=line)
-        if not isinstance(entry, dict):
-            raise InvalidInput(f"line {line}: must be a JSON object", line=line)
-        if "body" in entry:
-            body, custom_id = entry["body"], entry.get("custom_id")
-            self._check_route(entry, line)
-        else:
-            body = dict(entry)
-            custom_id = body.pop("custom_id", None)
-        self._check_custom_id(custom_id, line)
-        self._check_body(body, line)
-        return RequestLine(custom_id=custom_id, url=self.endpoint, body=body)
+    def check_line(self, raw: bytes, number: int) -> RequestLine | None:
+        """A line of an input file; None when it is invalid (the rejection is kept for `finish`)."""
+        self._count(number)
+        try:
+            line = read_line(raw, number, self.endpoint)
+            self._check_custom_id(line.custom_id, number)
+        except InvalidInput as rejected:
+            return self._reject(rejected)
+        return line
+
+    def check(self, entry: Any, number: int) -> bytes | None:
+        """An inline entry as the line to store; None when it is invalid (the rejection is kept for `finish`)."""
+        self._count(number)
+        try:
+            raw, line = stored_line(entry, number, self.endpoint)
+            self._check_custom_id(line.custom_id, number)
+        except InvalidInput as rejected:
+            return self._reject(rejected)
+        return raw
 
     def finish(self) -> int:
+        """The number of lines; raises InvalidLines listing the rejections, or InvalidInput if there are none."""
+        if self.invalid:
+            raise InvalidLines(self.errors, self.invalid)
         if self.count == 0:
             raise InvalidInput("the batch has no lines; it needs at least one", param="requests")
         return self.count
 
-    def _check_route(self, entry: dict[str, Any], line: int) -> None:
-        if entry.get("method", "POST") != "POST":
-            raise _field_error(line, "method", "must be POST")
-        if entry.get("url", self.endpoint) != self.endpoint:
-            raise _field_error(line, "url", f"must be the batch's endpoint {self.endpoint}")
+    def _count(self, number: int) -> None:
+        self.count += 1
+        if self.count > self.max_lines:
+            raise InvalidInput(f"the batch has more than {self.max_lines} lines, the limit", line=number)
 
-    def _check_custom_id(self, custom_id: Any, line: int) -> None:
+    def _reject(self, rejected: InvalidInput) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(rejected)
+
+    def _check_custom_id(self, custom_id: str | None, number: int) -> None:
         if custom_id is None and self.require_custom_id:
-            raise _field_error(line, "custom_id", "is required in an input file")
+            raise _rejection(number, "custom_id", "is required in an input file")
         if custom_id is None:
             return
-        if not isinstance(custom_id, str) or not custom_id or len(custom_id) > MAX_CUSTOM_ID_CHARS:
-            raise _field_error(line, "custom_id", f"must be a string of 1 to {MAX_CUSTOM_ID_CHARS} characters")
         if custom_id in self._custom_ids:
-            raise _field_error(line, "custom_id", f"'{custom_id}' duplicates line {self._custom_ids[custom_id]}")
-        self._custom_ids[custom_id] = line
-
-    def _check_body(self, body: Any, line: int) -> None:
-        if not isinstance(body, dict):
-            raise _field_error(line, "body", "must be a JSON object")
-        model = body.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise _field_error(line, "body.model", "is required and must be a non-empty string")
-        if body.get("stream") is True:
-            raise _field_error(line, "body.stream", "must not be true: batch lines cannot stream")
-        if self.endpoint == "/v1/chat/completions":
-            messages = body.get("messages")
-            if not isinstance(messages, list) or not messages:
-                raise _field_error(line, "body.messages", "is required and must be a non-empty array")
-            if not all(isinstance(message, dict) for message in messages):
-                raise _field_error(line, "body.messages", "must hold only objects")
-        else:
-            embed_input = body.get("input")
-            if not isinstance(embed_input, (str, list)) or not embed_input:
-                raise _field_error(line, "body.input", "is required and must be a non-empty string or array")
+            raise _rejection(number, "custom_id", f"'{custom_id}' duplicates line {self._custom_ids[custom_id]}")
+        self._custom_ids[custom_id] = number
 
 
-def _field_error(line: int, field: str, problem: str) -> InvalidInput:
-    return InvalidInput(f"line {line}: {field} {problem}", line=line, param=field)
+def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> RequestLine:
+    unknown = next((key for key in entry if key not in LINE_KEYS), None)
+    if unknown is not None:
+        raise _rejection(number, render_path((unknown,)), f"is not a field of a line ({', '.join(LINE_KEYS)})")
+    if entry.get("method", "POST") != "POST":
+        raise _rejection(number, "method", "must be POST")
+    if entry.get("url", endpoint) != endpoint:
+        raise _rejection(number, "url", f"must be the batch's endpoint {endpoint}")
+    custom_id = entry.get("custom_id")
+    if custom_id is not None and (
+        not isinstance(custom_id, str) or not custom_id or len(custom_id) > MAX_CUSTOM_ID_CHARS
+    ):
+        raise _rejection(number, "custom_id", f"must be a string of 1 to {MAX_CUSTOM_ID_CHARS} characters")
+    body = entry["body"]
+    if not isinstance(body, dict):
+        raise _rejection(number, "body", "must be a JSON object")
+    problem = body_problem(endpoint, body)
+    if problem is not None:
+        raise _rejection(number, render_path(("body", *problem[0])), problem[1])
+    return RequestLine(custom_id=custom_id, url=endpoint, body=body)
+
+
+def _rejection(number: int | None, field: str | None, problem: str) -> InvalidInput:
+    subject = " ".join(part for part in (f"line {number}:" if number else "", field or "") if part)
+    return InvalidInput(f"{subject} {problem}".strip(), line=number, param=field)

@@ -115,18 +115,6 @@ def get_range(key: str, start: int, end: int) -> bytes:
     return answer["Body"].read()
 
 
-def iter_object_lines(key: str) -> Iterator[bytes]:
-    """The object's lines, each with its line ending, read as a stream."""
-    pending = b""
-    for chunk in iter_object_chunks(key):
-        pending += chunk
-        lines = pending.split(b"\n")
-        pending = lines.pop()
-        yield from (line + b"\n" for line in lines)
-    if pending:
-        yield pending
-
-
 def presigned_url(key: str, seconds: int = 3600) -> str:
     return client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds

@@ -2,7 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from batch_core.errors import InvalidInput
 
 
 class BatchTask(BaseModel):
@@ -17,10 +19,31 @@ class FinalizeTask(BatchTask):
     outcome: Literal["completed", "cancelled", "expired"]
 
 
-class InputRejection(BaseModel):
+class InputError(BaseModel):
+    """One listed problem of a rejected input (OpenAI's `errors.data` entry)."""
+
+    code: str = "invalid_input"
     message: str
     line: int | None = None
     param: str | None = None
+
+
+class InputRejection(BaseModel):
+    """Why prepare rejected the input: the summary, and the problems it lists (the first 100 bad lines)."""
+
+    message: str
+    line: int | None = None
+    param: str | None = None
+    errors: list[InputError] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, rejected: InvalidInput) -> "InputRejection":
+        return cls(
+            message=rejected.message,
+            line=rejected.line,
+            param=rejected.param,
+            errors=[InputError.model_validate(problem.as_error()) for problem in rejected.problems],
+        )
 
 
 class TaskFailure(BaseModel):
