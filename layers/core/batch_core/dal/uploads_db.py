@@ -1,3 +1,4 @@
+import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -43,8 +44,10 @@ def claim_upload_in_db(upload_id: str, claim: str, now: int, claim_seconds: int)
 
 
 def release_upload_in_db(upload_id: str, claim: str) -> None:
-    """Gives a failed completion's claim back, so the client can complete again."""
-    _update(upload_id, "REMOVE claim, claimed_at", "#status = :pending AND claim = :claim", {":claim": claim})
+    """Gives a failed completion's claim back, so the client can complete again; a claim that lapsed
+    and was taken by another completion is left to it."""
+    with contextlib.suppress(InvalidTransition):
+        _update(upload_id, "REMOVE claim, claimed_at", "#status = :pending AND claim = :claim", {":claim": claim})
 
 
 def finish_upload_in_db(upload_id: str, claim: str, stored: StoredFile) -> None:
