@@ -111,6 +111,9 @@ class _Deployer:
             return self.physical(logical_id)[attribute]
         if "Fn::Sub" in node:
             return _SUB.sub(lambda match: str(self._sub_value(match.group(1))), node["Fn::Sub"])
+        if "Fn::FindInMap" in node:
+            mapping, top, second = self.resolve(node["Fn::FindInMap"])
+            return self.stack.template["Mappings"][mapping][str(top)][second]
         return {key: self.resolve(value) for key, value in node.items()}
 
     def _ref(self, name: str) -> str:

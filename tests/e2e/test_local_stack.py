@@ -222,3 +222,26 @@ def test_a_presigned_upload_goes_straight_to_storage_and_feeds_a_batch(stack: Ru
     assert batch["request_counts"]["completed"] == 20
     output = stack.call("GET", f"{buckets}/results/objects/{batch['output_file']['object_key']}/download").body
     assert [json.loads(line)["custom_id"] for line in output.splitlines()] == [f"d{n}" for n in range(20)]
+
+
+def _put(url: str, data: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=data, method="PUT", headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the local stack's storage
+        return answer.status
+
+
+def test_an_upload_url_used_again_after_complete_changes_nothing(stack: RunningStack) -> None:
+    buckets = "/api/client/v1/files/buckets"
+    presigned = stack.call("POST", f"{buckets}/direct/uploads", body={"fileName": "once.txt"}).json()
+    key = presigned["file"]["key"]
+    before = stack.call("GET", f"{buckets}/direct/objects/{key}/download")
+    assert _put(presigned["uploadUrl"], b"the first bytes", presigned["headers"]) == 200
+    completed = stack.call("POST", f"{buckets}/direct/uploads/{key}/complete")
+
+    again = _put(presigned["uploadUrl"], b"bytes nobody completed", presigned["headers"])
+
+    assert before.status == 404
+    assert completed.json()["file"]["size"] == len(b"the first bytes") and again == 200
+    assert stack.call("GET", f"{buckets}/direct/objects/{key}/download").body == b"the first bytes"
+    assert stack.call("GET", f"{buckets}/direct/objects/{key}").json()["file"]["size"] == len(b"the first bytes")
+    assert stack.call("POST", f"{buckets}/direct/uploads/{key}/complete").status == 400

@@ -1,5 +1,7 @@
+import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
@@ -188,3 +190,45 @@ def test_a_file_larger_than_one_request_goes_up_in_parts_and_runs(client: OpenAI
         timeout=300,
     )
     assert batch.status == "completed" and batch.request_counts.completed == 2500
+
+
+def _two_part_upload(client: OpenAI, data: bytes, name: str) -> tuple[str, list[str]]:
+    upload = client.uploads.create(bytes=len(data), filename=name, mime_type="application/jsonl", purpose="batch")
+    half = len(data) // 2
+    parts = [client.uploads.parts.create(upload.id, data=piece).id for piece in (data[:half], data[half:])]
+    return upload.id, parts
+
+
+def test_an_upload_with_a_wrong_md5_is_rejected_and_stores_no_file(client: OpenAI) -> None:
+    data = "".join(json.dumps(_openai_line(f"m{n}", "checked")) + "\n" for n in range(4)).encode()
+    upload_id, parts = _two_part_upload(client, data, "md5-checked.jsonl")
+
+    with pytest.raises(openai.BadRequestError) as wrong:
+        client.uploads.complete(upload_id, part_ids=parts, md5="0" * 32)
+    listed_after_wrong = [stored.filename for stored in client.files.list()]
+    completed = client.uploads.complete(
+        upload_id, part_ids=parts, md5=hashlib.md5(data, usedforsecurity=False).hexdigest()
+    )
+
+    assert wrong.value.body["param"] == "md5"
+    assert "md5-checked.jsonl" not in listed_after_wrong
+    assert completed.status == "completed" and completed.file is not None
+    assert completed.file.expires_at == completed.file.created_at + 30 * 86400
+    assert client.files.content(completed.file.id).content == data
+
+
+def test_concurrent_completes_of_one_upload_make_one_file(client: OpenAI) -> None:
+    data = "".join(json.dumps(_openai_line(f"c{n}", "raced")) + "\n" for n in range(4)).encode()
+    upload_id, parts = _two_part_upload(client, data, "raced.jsonl")
+
+    def complete(_: int) -> str:
+        try:
+            return client.uploads.complete(upload_id, part_ids=parts).status
+        except openai.BadRequestError:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(complete, range(4)))
+
+    assert outcomes == ["completed", "refused", "refused", "refused"]
+    assert [stored.filename for stored in client.files.list()].count("raced.jsonl") == 1

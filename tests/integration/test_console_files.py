@@ -1,8 +1,12 @@
 import base64
 import json
+from typing import Any
 
 import boto3
+import pytest
+import requests
 
+from batch_core.dal.objects_db import get_object_in_db
 from embedded.system import LocalSystem
 from tests.integration.conftest import KEY_B, Console, chat_line
 
@@ -118,3 +122,139 @@ def test_a_missing_input_object_is_400_and_stores_nothing(console: Console, syst
         ]
         == []
     )
+
+
+def _presign(console: Console, bucket: str, name: str) -> dict:
+    answer = console.call("POST", f"{BUCKETS}/{bucket}/uploads", {"fileName": name})
+    assert answer.status == 201
+    return answer.json()
+
+
+def _put(presigned: dict, data: bytes) -> None:
+    """What a client does with the upload URL (moto answers it in-process)."""
+    answer = requests.put(presigned["uploadUrl"], data=data, headers=presigned["headers"], timeout=10)
+    assert answer.status_code == 200
+
+
+def test_a_put_to_the_upload_url_after_complete_changes_nothing_the_object_shows(console: Console) -> None:
+    presigned = _presign(console, "direct", "notes.txt")
+    key = presigned["file"]["key"]
+    _put(presigned, b"first bytes")
+    completed = console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
+
+    _put(presigned, b"other, longer bytes")
+
+    assert completed.status == 200 and completed.json()["file"]["size"] == len(b"first bytes")
+    assert console.call("GET", f"{BUCKETS}/direct/objects/{key}/download").body == b"first bytes"
+    assert console.call("GET", f"{BUCKETS}/direct/objects/{key}").json()["file"]["size"] == len(b"first bytes")
+
+
+def test_completing_an_upload_twice_is_400_and_keeps_the_first_bytes(console: Console) -> None:
+    presigned = _presign(console, "direct", "twice.txt")
+    key = presigned["file"]["key"]
+    _put(presigned, b"one")
+    console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
+    _put(presigned, b"two, again")
+
+    again = console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
+
+    assert again.status == 400
+    assert again.json() == {"error": "object 'twice.txt' in bucket 'direct' is already complete"}
+    assert console.call("GET", f"{BUCKETS}/direct/objects/{key}/download").body == b"one"
+
+
+def test_an_object_presigned_but_never_uploaded_is_404_until_completed(console: Console) -> None:
+    presigned = _presign(console, "direct", "later.txt")
+    key = presigned["file"]["key"]
+
+    downloaded = console.call("GET", f"{BUCKETS}/direct/objects/{key}/download")
+    found = console.call("GET", f"{BUCKETS}/direct/objects/{key}")
+    listed = console.call("GET", f"{BUCKETS}/direct/objects").json()
+    early = console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
+
+    assert downloaded.status == 404 and found.status == 404
+    assert downloaded.json() == {"error": "Object 'later.txt' not found in bucket 'direct'"}
+    assert listed["files"] == []
+    assert early.status == 400
+    assert early.json() == {"error": "no bytes were uploaded for object 'later.txt'; PUT them to the upload URL first"}
+
+
+def _input_lines(prefix: str, count: int) -> bytes:
+    lines = [
+        {
+            "custom_id": f"{prefix}{n}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": chat_line("", f"{prefix} {n}")["body"],
+        }
+        for n in range(count)
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+def _source_key(bucket: str, key: str) -> str:
+    found = get_object_in_db("tenant-a", bucket, key)
+    assert found is not None
+    return found[1]
+
+
+def _file_batch(console: Console, key: str) -> str:
+    created = console.create(
+        {"endpoint": "/v1/chat/completions", "input_file": {"bucket_key": "inputs", "object_key": key}}
+    )
+    assert created.status == 201
+    return created.json()["id"]
+
+
+def test_a_batch_runs_the_lines_it_validated_though_its_object_is_overwritten_after(
+    console: Console, system: LocalSystem
+) -> None:
+    key = _upload(console, "inputs", "pinned.jsonl", _input_lines("kept", 4)).json()["file"]["key"]
+    batch_id = _file_batch(console, key)
+    console.wait(batch_id, {"in_progress"}, deliver=False)
+
+    boto3.client("s3").put_object(
+        Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=b'{"not": "validated"}\n' * 9
+    )
+    batch = console.wait(batch_id)
+
+    assert batch["status"] == "completed" and batch["request_counts"]["completed"] == 4
+    assert [line["custom_id"] for line in console.result_lines(batch_id)] == [f"kept{n}" for n in range(4)]
+
+
+def test_a_batch_whose_object_changed_before_it_was_prepared_fails_naming_the_input_file(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = _upload(console, "inputs", "swapped.jsonl", _input_lines("first", 3)).json()["file"]["key"]
+    invoke = system.lambdas.invoke
+
+    def swap_then_invoke(function: str, event: Any) -> Any:
+        if function.endswith("PrepareFunction"):
+            boto3.client("s3").put_object(
+                Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=_input_lines("late", 5)
+            )
+        return invoke(function, event)
+
+    monkeypatch.setattr(system.lambdas, "invoke", swap_then_invoke)
+    batch = console.wait(_file_batch(console, key))
+
+    message = (
+        "input_file: object 'swapped.jsonl' in bucket 'inputs' changed or was deleted after the batch was created;"
+        " create the batch again"
+    )
+    assert batch["status"] == "failed" and batch["error_message"] == message
+    assert batch["errors"] == [{"code": "invalid_input", "message": message, "line": None, "param": "input_file"}]
+    assert batch["request_counts"]["total"] == 0
+
+
+def test_deleting_the_input_object_while_its_batch_runs_lets_every_line_finish(console: Console) -> None:
+    key = _upload(console, "inputs", "deleted.jsonl", _input_lines("d", 7)).json()["file"]["key"]
+    batch_id = _file_batch(console, key)
+    console.wait(batch_id, {"in_progress"}, deliver=False)
+
+    deleted = console.call("DELETE", f"{BUCKETS}/inputs/objects/{key}")
+    batch = console.wait(batch_id)
+
+    assert deleted.status == 200
+    assert batch["status"] == "completed" and batch["request_counts"]["completed"] == 7
+    assert [line["custom_id"] for line in console.result_lines(batch_id)] == [f"d{n}" for n in range(7)]

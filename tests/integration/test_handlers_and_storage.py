@@ -34,10 +34,10 @@ def test_finalize_writes_output_and_error_files_in_input_order(console: Console,
     batch = console.wait(console.create({"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"])
 
     s3 = boto3.client("s3")
-    prefix = f"tenant-a/batches/{batch['id']}"
     bucket = system.stack.ref("BatchBucket")
-    output = s3.get_object(Bucket=bucket, Key=f"{prefix}/output.jsonl")["Body"].read().decode().splitlines()
-    errors = s3.get_object(Bucket=bucket, Key=f"{prefix}/errors.jsonl")["Body"].read().decode().splitlines()
+    output_key, error_key = storage.output_key("tenant-a", batch["id"]), storage.error_key("tenant-a", batch["id"])
+    output = s3.get_object(Bucket=bucket, Key=output_key)["Body"].read().decode().splitlines()
+    errors = s3.get_object(Bucket=bucket, Key=error_key)["Body"].read().decode().splitlines()
 
     assert [json.loads(line)["custom_id"] for line in output] == ["f0", "f2", "f3", "f5"]
     assert [json.loads(line)["custom_id"] for line in errors] == ["f1", "f4"]
@@ -77,7 +77,7 @@ def test_results_larger_than_a_lambda_response_redirect_to_a_streamed_object(
     answer = console.results(batch["id"])
 
     assert answer.status == 302
-    key = f"tenant-a/batches/{batch['id']}/results-all.jsonl"
+    key = storage.results_key("tenant-a", batch["id"], None)
     assert key in answer.headers["location"]
     spooled = boto3.client("s3").get_object(Bucket=system.stack.ref("BatchBucket"), Key=key)["Body"].read()
     assert spooled == inline

@@ -54,7 +54,7 @@ def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
     key = storage.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
     storage.put_object(key, document)
-    file_id = register_input_file(tenant_id, batch_id, key, len(document))
+    file_id = register_input_file(tenant_id, batch_id, key, len(document), int(time.time()) + window)
     return _new_batch(
         tenant_id,
         batch_id,
@@ -72,19 +72,21 @@ def _create_from_bucket(tenant_id: str, request: CreateBatchRequest, source: Fil
     if not source.object_key:
         raise InvalidInput("input_file.object_key is required", param="input_file.object_key")
     try:
-        input_key = object_location(tenant_id, source.bucket_key, source.object_key)
+        source_key = object_location(tenant_id, source.bucket_key, source.object_key)
     except ObjectNotFound as exc:
         raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
+    batch_id = new_batch_id()
     return _new_batch(
         tenant_id,
-        new_batch_id(),
+        batch_id,
         request,
-        input_key,
+        storage.input_key(tenant_id, batch_id),
         window,
         total=0,
         input_file=source,
         input_uploaded=True,
         output_bucket_key=request.output_bucket_key,
+        **_pinned(source_key, "input_file"),
     )
 
 
@@ -97,16 +99,27 @@ def create_batch_from_file(tenant_id: str, request: OpenAICreateBatch) -> Batch:
     if stored.purpose != "batch":
         raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
     window = _window_seconds(request)
+    batch_id = new_batch_id()
     return _new_batch(
         tenant_id,
-        new_batch_id(),
+        batch_id,
         request,
-        stored.object_key,
+        storage.input_key(tenant_id, batch_id),
         window,
         total=0,
         input_file_id=stored.id,
         input_uploaded=True,
+        **_pinned(stored.object_key, "input_file_id"),
     )
+
+
+def _pinned(source_key: str, param: str) -> dict[str, str]:
+    """The version of the input the batch is created from: prepare copies exactly that one, so bytes
+    written to the source later are never validated nor run."""
+    head = storage.head_object(source_key)
+    if head is None:
+        raise InvalidInput(f"{param}: the file's content is gone", param=param)
+    return {"source_key": source_key, "source_etag": head["ETag"]}
 
 
 def _window_seconds(options: BatchOptions) -> int:

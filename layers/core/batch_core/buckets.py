@@ -5,46 +5,75 @@ import binascii
 import mimetypes
 import re
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import unquote_to_bytes
 
 from batch_core.dal import storage
-from batch_core.dal.objects_db import delete_object_in_db, get_object_in_db, list_objects_in_db, put_object_in_db
-from batch_core.errors import InvalidInput, ObjectNotFound
+from batch_core.dal.objects_db import (
+    complete_object_in_db,
+    delete_object_in_db,
+    get_object_in_db,
+    list_objects_in_db,
+    put_object_in_db,
+)
+from batch_core.errors import InvalidInput, InvalidTransition, ObjectNotFound
 from batch_core.models.bucket_object import BucketObject, PresignUploadRequest, UploadObjectRequest
 from batch_core.results import INLINE_LIMIT_BYTES, Results
 
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<base64>;base64)?,(?P<payload>.*)$", re.DOTALL)
+UPLOAD_URL_SECONDS = 3600
+# An upload never completed is forgotten a day after its URL stopped working.
+INCOMPLETE_SECONDS = UPLOAD_URL_SECONDS + 86400
 
 
 def upload_object(tenant_id: str, bucket: str, request: UploadObjectRequest) -> BucketObject:
     data, declared_type = decode_data(request.data)
     content_type = request.contentType or declared_type or _guess_type(request.fileName)
-    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
     storage.put_object(s3_key, data, content_type)
     return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
 
 
 def presign_upload(tenant_id: str, bucket: str, request: PresignUploadRequest) -> tuple[BucketObject, str]:
-    """For bodies too large for an API request: the client PUTs the bytes to the URL, then completes."""
+    """For bodies too large for an API request: the client PUTs the bytes to the URL, then completes.
+    The URL writes to a staging object, never to the bytes a complete object's record points to."""
     content_type = request.contentType or _guess_type(request.fileName)
-    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    staging_key = storage.new_staging_key(tenant_id)
     stored = _record(
-        tenant_id, bucket, request.keyHint or request.fileName, request, content_type, 0, s3_key, complete=False
+        tenant_id,
+        bucket,
+        request.keyHint or request.fileName,
+        request,
+        content_type,
+        0,
+        staging_key,
+        complete=False,
+        ttl=int(time.time()) + INCOMPLETE_SECONDS,
     )
-    return stored, storage.presigned_put_url(s3_key, content_type)
+    return stored, storage.presigned_put_url(staging_key, content_type, UPLOAD_URL_SECONDS)
 
 
 def complete_upload(tenant_id: str, bucket: str, key: str) -> BucketObject:
-    stored, s3_key, _ = _find(tenant_id, bucket, key)
-    head = storage.head_object(s3_key)
+    """Copies the uploaded bytes to the object's own key and records their size, once: a later PUT to the
+    upload URL changes nothing the object points to, and completing twice is refused."""
+    stored, staging_key, complete = _find(tenant_id, bucket, key, incomplete=True)
+    if complete:
+        raise InvalidTransition(f"object '{key}' in bucket '{bucket}' is already complete")
+    head = storage.head_object(staging_key)
     if head is None:
         raise InvalidInput(f"no bytes were uploaded for object '{key}'; PUT them to the upload URL first", param="key")
+    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
+    if not storage.copy_version(staging_key, head["ETag"], s3_key):
+        raise InvalidInput(f"the bytes of object '{key}' changed while completing; complete it again", param="key")
     done = stored.model_copy(update={"size": head["ContentLength"], "updatedAt": _now()})
-    put_object_in_db(tenant_id, done, s3_key, new=False)
+    if not complete_object_in_db(tenant_id, done, staging_key, s3_key):
+        storage.delete_object(s3_key)
+        raise InvalidTransition(f"object '{key}' in bucket '{bucket}' is already complete")
+    storage.delete_object(staging_key)
     return done
 
 
@@ -54,7 +83,7 @@ def get_object(tenant_id: str, bucket: str, key: str) -> BucketObject:
 
 def object_location(tenant_id: str, bucket: str, key: str) -> str:
     """The S3 key of a complete object's bytes, e.g. to read it as a batch input."""
-    _, s3_key, complete = _find(tenant_id, bucket, key)
+    _, s3_key, complete = _find(tenant_id, bucket, key, incomplete=True)
     if not complete:
         raise InvalidInput(f"object '{key}' in bucket '{bucket}' is still being uploaded", param="input_file")
     return s3_key
@@ -81,14 +110,17 @@ def list_objects(
 
 
 def delete_object(tenant_id: str, bucket: str, key: str) -> None:
-    _, s3_key, _ = _find(tenant_id, bucket, key)
+    """Safe while a batch made from the object runs: prepare copies the input into the batch's own storage
+    before it validates it, and nothing reads the object after that. A batch not yet prepared fails,
+    naming the object."""
+    _, s3_key, _ = _find(tenant_id, bucket, key, incomplete=True)
     delete_object_in_db(tenant_id, bucket, key)
     storage.delete_object(s3_key)
 
 
 def store_batch_output(tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
     """Copies a finished batch's output file into the tenant's bucket; returns its object key."""
-    s3_key = storage.bucket_object_s3_key(tenant_id, bucket, uuid.uuid4().hex)
+    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
     storage.copy_object(source_key, s3_key)
     request = UploadObjectRequest(fileName=f"{batch_id}_output.jsonl", data="", metadata={"batch_id": batch_id})
     return _record(tenant_id, bucket, request.fileName, request, storage.JSONL, size, s3_key).key
@@ -116,6 +148,7 @@ def _record(
     s3_key: str,
     *,
     complete: bool = True,
+    ttl: int | None = None,
 ) -> BucketObject:
     check_bucket_name(bucket)
     base = _UNSAFE.sub("-", hint).strip("-.") or "file"
@@ -133,15 +166,17 @@ def _record(
             createdAt=now,
             updatedAt=now,
         )
-        if put_object_in_db(tenant_id, stored, s3_key, new=True, complete=complete):
+        if put_object_in_db(tenant_id, stored, s3_key, new=True, complete=complete, ttl=ttl):
             return stored
     raise InvalidInput(f"could not find a free key for '{hint}' in bucket '{bucket}'", param="keyHint")
 
 
-def _find(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, str, bool]:
+def _find(tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) -> tuple[BucketObject, str, bool]:
+    """The object, where its bytes are and whether they have arrived; one still being uploaded is
+    only found when `incomplete` says so, as it has nothing to read yet."""
     check_bucket_name(bucket)
     found = get_object_in_db(tenant_id, bucket, key)
-    if found is None:
+    if found is None or not (found[2] or incomplete):
         raise ObjectNotFound(bucket, key)
     return found
 

@@ -4,11 +4,13 @@ import secrets
 import time
 
 from batch_core.dal import storage
+from batch_core.dal.batches_db import batch_ttl
 from batch_core.dal.files_db import delete_file_in_db, get_file_in_db, list_files_in_db, put_file_in_db
 from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.models.batch import Batch
 from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
 from batch_core.results import INLINE_LIMIT_BYTES, Results
+from batch_core.settings import get_settings
 
 UPLOAD_PURPOSES = ("batch",)
 
@@ -17,21 +19,28 @@ def new_file_id() -> str:
     return f"file-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
 
 
+def new_uploaded_file(tenant_id: str, filename: str, size: int) -> StoredFile:
+    """An uploaded file expires after the retention period; its bytes' lifecycle rule keeps them a day longer."""
+    file_id = new_file_id()
+    now = int(time.time())
+    return StoredFile(
+        id=file_id,
+        tenant_id=tenant_id,
+        filename=filename,
+        purpose="batch",
+        bytes=size,
+        created_at=now,
+        object_key=storage.file_object_key(tenant_id, file_id),
+        expires_at=now + get_settings().retention_days * 86400,
+    )
+
+
 def upload_file(tenant_id: str, filename: str, purpose: str, data: bytes) -> StoredFile:
     if purpose not in UPLOAD_PURPOSES:
         raise InvalidInput(f"purpose must be 'batch', not '{purpose}'", param="purpose")
     if not data:
         raise InvalidInput("the file is empty", param="file")
-    file_id = new_file_id()
-    stored = StoredFile(
-        id=file_id,
-        tenant_id=tenant_id,
-        filename=filename,
-        purpose="batch",
-        bytes=len(data),
-        created_at=int(time.time()),
-        object_key=storage.file_object_key(tenant_id, file_id),
-    )
+    stored = new_uploaded_file(tenant_id, filename, len(data))
     storage.put_object(stored.object_key, data)
     put_file_in_db(stored)
     return stored
@@ -52,6 +61,9 @@ def list_files(tenant_id: str, *, limit: int = 20, after: str | None = None) -> 
 
 
 def delete_file(tenant_id: str, file_id: str) -> StoredFile:
+    """Safe while a batch made from the file runs: prepare copies the input into the batch's own storage
+    before it validates it, and nothing reads the file after that. A batch not yet prepared fails,
+    naming the file."""
     stored = get_file(tenant_id, file_id)
     delete_file_in_db(file_id)
     storage.delete_object(stored.object_key)
@@ -65,8 +77,9 @@ def file_content(tenant_id: str, file_id: str) -> Results:
     return Results(body=storage.get_object(stored.object_key))
 
 
-def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: int) -> str:
-    """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch."""
+def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: int, batch_expires_at: int) -> str:
+    """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch;
+    the file expires with the batch."""
     file_id = input_file_id(batch_id)
     put_file_in_db(
         StoredFile(
@@ -77,6 +90,7 @@ def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: in
             bytes=size,
             created_at=int(time.time()),
             object_key=object_key,
+            expires_at=batch_ttl(batch_expires_at),
         )
     )
     return file_id
@@ -99,5 +113,6 @@ def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: sto
                     bytes=writer.size,
                     created_at=now,
                     object_key=writer.key,
+                    expires_at=batch_ttl(batch.expires_at),
                 )
             )

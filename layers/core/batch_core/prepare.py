@@ -3,11 +3,13 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from batch_core.dal import storage
 from batch_core.dal.batches_db import update_batch_in_db
 from batch_core.dal.queue import send_units
 from batch_core.dal.units_db import put_unit_in_db
-from batch_core.errors import InvalidTransition
+from batch_core.errors import InvalidInput, InvalidTransition
 from batch_core.inputs import plan_units
+from batch_core.models.batch import Batch
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import get_settings
@@ -26,6 +28,7 @@ def prepare_batch(batch_id: str) -> None:
     batch = load_batch(batch_id)
     if batch.status not in ("validating", "cancelling"):
         return
+    copy_source(batch)
     validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.input_uploaded)
     units = list(plan_units(batch, validator, settings.work_unit_lines))
     batch = update_batch_in_db(
@@ -54,3 +57,22 @@ def prepare_batch(batch_id: str) -> None:
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
     logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})
+
+
+def copy_source(batch: Batch) -> None:
+    """Copies the version of the file the batch was created from into the batch's own input, once;
+    from then on the file may change or be deleted without touching the batch."""
+    if not batch.source_key or not batch.source_etag or storage.head_object(batch.input_key) is not None:
+        return
+    if not storage.copy_version(batch.source_key, batch.source_etag, batch.input_key):
+        param, source = _source_name(batch)
+        raise InvalidInput(
+            f"{param}: {source} changed or was deleted after the batch was created; create the batch again",
+            param=param,
+        )
+
+
+def _source_name(batch: Batch) -> tuple[str, str]:
+    if batch.input_file is not None:
+        return "input_file", f"object '{batch.input_file.object_key}' in bucket '{batch.input_file.bucket_key}'"
+    return "input_file_id", f"file '{batch.input_file_id}'"

@@ -1,19 +1,29 @@
 """The OpenAI Uploads API: large files arrive in parts and are joined into one file, streaming."""
 
+import hashlib
 import secrets
 import time
 from collections.abc import Iterator
 
 from batch_core.dal import storage
-from batch_core.dal.files_db import put_file_in_db
-from batch_core.dal.uploads_db import end_upload_in_db, get_upload_in_db, put_upload_in_db
+from batch_core.dal.uploads_db import (
+    cancel_upload_in_db,
+    claim_upload_in_db,
+    finish_upload_in_db,
+    get_upload_in_db,
+    put_upload_in_db,
+    release_upload_in_db,
+)
 from batch_core.errors import InvalidInput, InvalidTransition, StorageError, UploadNotFound
-from batch_core.files import UPLOAD_PURPOSES, new_file_id
+from batch_core.files import UPLOAD_PURPOSES, new_uploaded_file
 from batch_core.models.file import StoredFile
 from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, Upload
 
 UPLOAD_SECONDS = 3600
 MAX_UPLOAD_BYTES = 8 * 1024**3
+# How long a completion holds its upload: twice the API function's timeout, so a claim outlives
+# its holder only when the holder died, and then it lapses.
+CLAIM_SECONDS = 60
 
 
 def create_upload(tenant_id: str, request: CreateUploadRequest) -> Upload:
@@ -52,41 +62,54 @@ def add_part(tenant_id: str, upload_id: str, data: bytes) -> tuple[str, int]:
 
 
 def complete_upload(tenant_id: str, upload_id: str, request: CompleteUploadRequest) -> tuple[Upload, StoredFile]:
-    """Joins the parts in the order given into one file, part by part, never the whole in memory."""
+    """Joins the parts in the order given into one file, part by part, never the whole in memory.
+
+    One caller claims the upload before anything is written; any other completion at the same time is
+    refused and writes nothing. Parts that do not add up to the declared size or `md5` write nothing either,
+    and the upload stays pending."""
     upload = _pending(tenant_id, upload_id)
-    stored = StoredFile(
-        id=new_file_id(),
-        tenant_id=tenant_id,
-        filename=upload.filename,
-        purpose="batch",
-        bytes=upload.bytes,
-        created_at=int(time.time()),
-        object_key="",
-    )
-    stored.object_key = storage.file_object_key(tenant_id, stored.id)
-    writer = storage.ObjectWriter(stored.object_key)
+    claim = secrets.token_hex(8)
+    claim_upload_in_db(upload.id, claim, int(time.time()), CLAIM_SECONDS)
+    stored = new_uploaded_file(tenant_id, upload.filename, upload.bytes)
     try:
-        for part_id in request.part_ids:
-            for chunk in _part_chunks(tenant_id, upload.id, part_id):
-                writer.write(chunk)
-        if writer.size != upload.bytes:
-            raise InvalidInput(
-                f"the parts hold {writer.size} bytes, but the upload declared {upload.bytes}", param="part_ids"
-            )
-        writer.close()
+        _join(upload, request, stored.object_key)
     except BaseException:
-        writer.abort()
+        release_upload_in_db(upload.id, claim)
         raise
-    put_file_in_db(stored)
-    end_upload_in_db(upload.id, "completed", stored.id)
+    try:
+        finish_upload_in_db(upload.id, claim, stored)
+    except BaseException:
+        storage.delete_object(stored.object_key)
+        raise
     for part_id in request.part_ids:
         storage.delete_object(storage.upload_part_key(tenant_id, upload.id, part_id))
     return upload.model_copy(update={"status": "completed", "file_id": stored.id}), stored
 
 
+def _join(upload: Upload, request: CompleteUploadRequest, key: str) -> None:
+    """Writes the parts into one object at `key`, or nothing when they are not the file the client declared."""
+    writer = storage.ObjectWriter(key)
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        for part_id in request.part_ids:
+            for chunk in _part_chunks(upload.tenant_id, upload.id, part_id):
+                digest.update(chunk)
+                writer.write(chunk)
+        if writer.size != upload.bytes:
+            raise InvalidInput(
+                f"the parts hold {writer.size} bytes, but the upload declared {upload.bytes}", param="part_ids"
+            )
+        if request.md5 is not None and request.md5.lower() != digest.hexdigest():
+            raise InvalidInput(f"the parts' md5 is {digest.hexdigest()}, not {request.md5}", param="md5")
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
 def cancel_upload(tenant_id: str, upload_id: str) -> Upload:
     upload = _pending(tenant_id, upload_id)
-    end_upload_in_db(upload.id, "cancelled")
+    cancel_upload_in_db(upload.id, int(time.time()), CLAIM_SECONDS)
     return upload.model_copy(update={"status": "cancelled"})
 
 

@@ -19,11 +19,16 @@ def _table() -> str:
     return get_settings().table_name
 
 
+def batch_ttl(expires_at: int) -> int:
+    """When a batch's records expire: the retention period after its completion window ends."""
+    return expires_at + get_settings().retention_days * 86400
+
+
 def _to_item(batch: Batch) -> dict[str, Any]:
     data = batch.model_dump(exclude={"request_counts", "usage"})
     data.update({f"n_{name}": getattr(batch.request_counts, name) for name in _COUNTERS})
     data.update({name: getattr(batch.usage, name) for name in _TOKENS})
-    data["ttl"] = batch.expires_at + get_settings().retention_days * 86400
+    data["ttl"] = batch_ttl(batch.expires_at)
     data.update(keys.batch_key(batch.id))
     data.update(keys.tenant_listing(batch.tenant_id, batch.id))
     return to_attributes(data)

@@ -1,3 +1,4 @@
+import time
 from typing import Any
 
 from batch_core.dal.codec import value
@@ -18,3 +19,17 @@ def newest_first(partition: str, *, before: str | None) -> dict[str, Any]:
         query["KeyConditionExpression"] += " AND gsi1sk < :before"
         query["ExpressionAttributeValues"][":before"] = value(before)
     return query
+
+
+# DynamoDB deletes expired records up to days late; until then they read as gone, like their bytes.
+def only_live(query: dict[str, Any]) -> dict[str, Any]:
+    """The query, keeping only records whose `ttl` has not passed."""
+    query["FilterExpression"] = "attribute_not_exists(#ttl) OR #ttl > :now"
+    query.setdefault("ExpressionAttributeNames", {})["#ttl"] = "ttl"
+    query.setdefault("ExpressionAttributeValues", {})[":now"] = value(int(time.time()))
+    return query
+
+
+def is_live(item: dict[str, Any]) -> bool:
+    """A record read with get_item counts only until its `ttl`."""
+    return item.get("ttl") is None or item["ttl"] > time.time()

@@ -1,8 +1,10 @@
 """S3 access: the only place that knows the object key layout."""
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from batch_core.dal.clients import client
@@ -11,22 +13,39 @@ from batch_core.settings import get_settings
 
 JSONL = "application/jsonl"
 _MIN_PART_BYTES = 8 * 1024 * 1024
+_MISSING = ("404", "NoSuchKey", "NotFound")
+_CHANGED = ("412", "PreconditionFailed")
+# One CopyObject request up to S3's 5 GB limit; only larger objects pay for a multipart copy.
+_COPY = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
 
 
 def _bucket() -> str:
     return get_settings().bucket_name
 
 
+# Keys start with their kind, so each kind's lifecycle rule can select it by prefix.
 def _batch_prefix(tenant_id: str, batch_id: str) -> str:
-    return f"{tenant_id}/batches/{batch_id}"
+    return f"batches/{tenant_id}/{batch_id}"
 
 
 def file_object_key(tenant_id: str, file_id: str) -> str:
-    return f"{tenant_id}/files/{file_id}"
+    return f"files/{tenant_id}/{file_id}"
 
 
-def bucket_object_s3_key(tenant_id: str, bucket: str, key: str) -> str:
-    return f"{tenant_id}/buckets/{bucket}/{key}"
+def new_bucket_object_s3_key(tenant_id: str, bucket: str) -> str:
+    """Where a console object's bytes go: the tenant's own, never expired by a lifecycle rule."""
+    return f"buckets/{tenant_id}/{bucket}/{uuid.uuid4().hex}"
+
+
+def new_staging_key(tenant_id: str) -> str:
+    """The target of a presigned PUT URL: the URL stays usable for its hour, so nothing a record points to
+    at completion may be written through it."""
+    return f"staging/{tenant_id}/{uuid.uuid4().hex}"
+
+
+def spool_key(tenant_id: str, name: str) -> str:
+    """An oversized API response, read once through a presigned URL."""
+    return f"spool/{tenant_id}/{name}"
 
 
 def copy_object(source: str, target: str) -> None:
@@ -37,11 +56,29 @@ def copy_object(source: str, target: str) -> None:
         raise StorageError(f"could not copy {source}") from exc
 
 
+def copy_version(source: str, etag: str, target: str) -> bool:
+    """A server-side copy of exactly the version of `source` whose ETag is `etag`, of any size;
+    False when `source` has changed since or is gone, and then nothing is written."""
+    try:
+        client("s3").copy(
+            {"Bucket": _bucket(), "Key": source},
+            _bucket(),
+            target,
+            ExtraArgs={"CopySourceIfMatch": etag},
+            Config=_COPY,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in (*_MISSING, *_CHANGED):
+            return False
+        raise StorageError(f"could not copy {source}") from exc
+    return True
+
+
 def head_object(key: str) -> dict[str, Any] | None:
     try:
         return client("s3").head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if exc.response["Error"]["Code"] in _MISSING:
             return None
         raise StorageError(f"could not read {key}") from exc
 
@@ -53,7 +90,7 @@ def presigned_put_url(key: str, content_type: str, seconds: int = 3600) -> str:
 
 
 def upload_part_key(tenant_id: str, upload_id: str, part_id: str) -> str:
-    return f"{tenant_id}/uploads/{upload_id}/{part_id}"
+    return f"uploads/{tenant_id}/{upload_id}/{part_id}"
 
 
 def iter_object_chunks(key: str, size: int = 1024 * 1024) -> Iterator[bytes]:

@@ -97,7 +97,10 @@ class OpenAICreateBatch(BatchOptions):
 
 
 class Batch(BaseModel):
-    """A batch as the core knows it; each surface shapes its own view of it."""
+    """A batch as the core knows it; each surface shapes its own view of it.
+
+    A batch made from a file or a bucket object reads only `input_key`, its own copy of the version of
+    `source_key` (ETag `source_etag`) it was created from: prepare makes the copy before validating."""
 
     id: str
     tenant_id: str
@@ -105,6 +108,8 @@ class Batch(BaseModel):
     status: BatchStatus
     completion_window: str
     input_key: str
+    source_key: str | None = None
+    source_etag: str | None = None
     input_file: FileRef | None = None
     input_file_id: str | None = None
     input_uploaded: bool = False

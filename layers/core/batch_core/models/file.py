@@ -15,6 +15,7 @@ class StoredFile(BaseModel):
     bytes: int
     created_at: int
     object_key: str
+    expires_at: int | None = None
 
 
 def input_file_id(batch_id: str) -> str:
