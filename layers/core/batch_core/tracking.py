@@ -102,9 +102,19 @@ def signal_if_finished(batch_id: str) -> bool:
     return True
 
 
-def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-    update_batch_in_db(
-        batch_id,
-        expected=(*ACTIVE, "finalizing"),
-        changes={"status": "failed", "failed_at": int(time.time()), "error_message": message, "errors": errors or []},
-    )
+def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
+    """Ends the batch `failed`; returns its status, which stays what it was if it had already ended."""
+    try:
+        update_batch_in_db(
+            batch_id,
+            expected=(*ACTIVE, "finalizing"),
+            changes={
+                "status": "failed",
+                "failed_at": int(time.time()),
+                "error_message": message,
+                "errors": errors or [],
+            },
+        )
+    except InvalidTransition:
+        return load_batch(batch_id).status
+    return "failed"
