@@ -125,8 +125,10 @@ def test_a_lost_completion_signal_is_caught_by_the_watchdog(console: Console, mo
 
     monkeypatch.setattr(tracking, "signal_done", lambda token: False)
     lines = [chat_line(f"w{n}", f"watchdog {n}") for n in range(4)]
+    # A window this short keeps the watchdog at its setting; a long one stretches it to fit the history.
+    created = console.create({"endpoint": CHAT, "requests": lines, "completion_window": "10m"})
 
-    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=20)
+    batch = console.wait(created.json()["id"], timeout=20)
 
     assert batch["status"] == "completed"
     assert batch["request_counts"]["completed"] == 4

@@ -1,3 +1,4 @@
+import itertools
 from typing import Any
 
 import boto3
@@ -94,3 +95,63 @@ def test_mark_failed_on_a_batch_that_already_ended_answers_its_status_and_change
 
     assert answer == {"status": "completed"}
     assert console.get(batch["id"]).json() == batch
+
+
+def _history(system: LocalSystem, batch_id: str) -> list[dict[str, Any]]:
+    arn = system.stack.ref("BatchStateMachine").replace(":stateMachine:", ":execution:") + f":{batch_id}"
+    pages = boto3.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=arn)
+    return [event for page in pages for event in page["events"]]
+
+
+def _cycles_over(window_seconds: int, watchdog_seconds: int) -> int:
+    """How many times the workflow awaits over a whole window that nothing ends early."""
+    from batch_core.tracking import watchdog_wait
+
+    elapsed, cycles = 0, 0
+    while elapsed < window_seconds:
+        elapsed += watchdog_wait(window_seconds, window_seconds - elapsed, watchdog_seconds)
+        cycles += 1
+    return cycles
+
+
+def test_the_watchdog_loop_fits_the_execution_history_for_the_longest_window(
+    console: Console, system: LocalSystem
+) -> None:
+    from batch_core import tracking
+    from batch_core.models.batch import MAX_WINDOW_SECONDS
+
+    batch_id = console.create(
+        {"endpoint": CHAT, "requests": [chat_line("idle", "x")], "completion_window": "8s"}
+    ).json()
+    batch = console.wait(batch_id["id"], deliver=False, timeout=30)
+    assert batch["status"] == "expired" and execution_status(system, batch["id"]) == "SUCCEEDED"
+
+    events = _history(system, batch["id"])
+    checks = [
+        n
+        for n, event in enumerate(events)
+        if event["type"] == "TaskStateEntered" and event["stateEnteredEventDetails"]["name"] == "Check"
+    ]
+    cycles = {later - earlier for earlier, later in itertools.pairwise(checks)}
+    assert len(checks) >= 4 and len(cycles) == 1
+    [per_cycle] = cycles
+    outside = len(events) - per_cycle * (len(checks) - 1)
+    assert per_cycle <= tracking.EVENTS_PER_CYCLE
+    assert outside <= tracking.OUTSIDE_CYCLES_EVENTS
+    minimum_watchdog = int(system.stack.template["Parameters"]["WatchdogSeconds"]["MinValue"])
+    worst = _cycles_over(MAX_WINDOW_SECONDS, minimum_watchdog) + tracking.EARLY_WAKES
+    assert outside + worst * per_cycle + tracking.RETRY_EVENTS <= tracking.HISTORY_LIMIT
+
+
+def test_an_execution_stopped_outside_the_workflow_ends_its_batch_failed(console: Console, system: LocalSystem) -> None:
+    batch_id = console.create({"endpoint": CHAT, "requests": [chat_line("stuck", "x")]}).json()["id"]
+    # Stopped while it awaits its lines, as an operator would find it (moto reports a stop mid-task as FAILED).
+    wait_for(lambda: any(event["type"] == "TaskSubmitted" for event in _history(system, batch_id)), timeout=10)
+    arn = system.stack.ref("BatchStateMachine").replace(":stateMachine:", ":execution:") + f":{batch_id}"
+    boto3.client("stepfunctions").stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
+
+    batch = console.wait(batch_id)
+
+    assert batch["status"] == "failed"
+    assert batch["error_message"] == "the batch's workflow ended aborted; no further lines will run"
+    assert batch["failed_at"] is not None
