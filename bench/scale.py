@@ -144,7 +144,14 @@ def _run_units(batch_id: str) -> None:
 
     units = [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in list_units_in_db(batch_id)]
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda unit: run_work_unit(unit, default_upstream()), units))
+        list(
+            pool.map(
+                lambda unit: run_work_unit(
+                    unit, default_upstream(), delivery=f"bench-{unit.unit}", deadline=time.monotonic() + 900
+                ),
+                units,
+            )
+        )
 
 
 def _timed(step: str, batch_id: str, environment: dict[str, str]) -> tuple[float, float]:

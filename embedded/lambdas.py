@@ -4,6 +4,7 @@ import importlib.util
 import json
 import sys
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class LocalContext:
 
     function_name: str
     invoked_function_arn: str
+    timeout_seconds: float
     memory_limit_in_mb: int = 256
     function_version: str = "$LATEST"
     log_group_name: str = "local"
@@ -28,9 +30,11 @@ class LocalContext:
 
     def __post_init__(self) -> None:
         self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + self.timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        """The function's template Timeout counts down from the invocation's start, as in Lambda."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class HandlerError(Exception):
@@ -54,7 +58,11 @@ class LocalLambdas:
         name = function.rsplit(":", 1)[-1] if function.startswith("arn:") else function
         spec = self.stack.functions[name]
         handler = getattr(self._module(name), spec.handler.rsplit(".", 1)[1])
-        context = LocalContext(function_name=name, invoked_function_arn=self.stack.function_arn(spec.logical_id))
+        context = LocalContext(
+            function_name=name,
+            invoked_function_arn=self.stack.function_arn(spec.logical_id),
+            timeout_seconds=spec.timeout_seconds,
+        )
         try:
             return handler(event, context)
         except Exception as exc:

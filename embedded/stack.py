@@ -73,6 +73,9 @@ class LocalStack:
         self._front.start()
         for poller in self.system.pollers:
             self._start_pollers(poller)
+        watcher = threading.Thread(target=self._watch_executions, name="execution-events", daemon=True)
+        watcher.start()
+        self._threads.append(watcher)
 
     @property
     def base_url(self) -> str:
@@ -117,6 +120,11 @@ class LocalStack:
     def _poll(self, poller: QueuePoller) -> None:
         while not self._stop.is_set():
             poller.poll_once(wait_seconds=1)
+
+    def _watch_executions(self) -> None:
+        assert self.system is not None
+        while not self._stop.wait(1):
+            self.system.execution_events.poll_once()
 
 
 def _configure_moto(port: int) -> None:

@@ -9,6 +9,7 @@ from batch_core.dal.api_keys_db import put_api_key_in_db
 from batch_core.dal.clients import reset_clients
 from batch_core.settings import get_settings
 from batch_core.upstream import default_upstream
+from embedded.execution_events import ExecutionEvents
 from embedded.gateway import GatewayResponse, LocalGateway
 from embedded.lambdas import LocalLambdas
 from embedded.moto_fixes import apply_moto_fixes
@@ -19,11 +20,19 @@ DEFAULT_POLLERS = 2
 
 
 class LocalSystem:
-    def __init__(self, stack: Stack, lambdas: LocalLambdas, gateway: LocalGateway, pollers: list[QueuePoller]):
+    def __init__(
+        self,
+        stack: Stack,
+        lambdas: LocalLambdas,
+        gateway: LocalGateway,
+        pollers: list[QueuePoller],
+        execution_events: ExecutionEvents,
+    ):
         self.stack = stack
         self.lambdas = lambdas
         self.gateway = gateway
         self.pollers = pollers
+        self.execution_events = execution_events
 
     @classmethod
     def start(
@@ -45,7 +54,7 @@ class LocalSystem:
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
         routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
-        return cls(stack, lambdas, gateway, _pollers(stack, lambdas))
+        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), ExecutionEvents.from_stack(stack, lambdas.invoke))
 
     def add_api_key(self, api_key: str, tenant_id: str) -> None:
         put_api_key_in_db(api_key, tenant_id)
@@ -68,8 +77,8 @@ class LocalSystem:
         return self.gateway.handle(method, path, query, headers, body)
 
     def pump(self) -> int:
-        """One delivery round on every queue; returns how many messages were handled."""
-        return sum(poller.poll_once() for poller in self.pollers)
+        """One delivery round on every queue and for stopped executions; returns how many were handled."""
+        return sum(poller.poll_once() for poller in self.pollers) + self.execution_events.poll_once()
 
     def run_until(self, done: Callable[[], Any], timeout: float = 60.0) -> Any:
         """Delivers queued work until `done()` returns something truthy, or fails at the deadline."""

@@ -44,6 +44,7 @@ class FunctionSpec:
     code_uri: Path
     handler: str
     environment: dict[str, str]
+    timeout_seconds: float = 3.0
 
 
 @dataclass
@@ -203,11 +204,13 @@ class _Deployer:
         name = self._name(logical_id)
         arn = self._arn("lambda", f"function:{name}")
         self.stack.physical[logical_id] = {"Ref": name, "Arn": arn}
-        shared = self.stack.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        globals_ = self.stack.template.get("Globals", {}).get("Function", {})
+        shared = globals_.get("Environment", {}).get("Variables", {})
         own = properties.get("Environment", {}).get("Variables", {})
         environment = {key: str(self.resolve(value)) for key, value in {**shared, **own}.items()}
+        timeout = float(self.resolve(properties.get("Timeout", globals_.get("Timeout", 3))))
         self.stack.functions[name] = FunctionSpec(
-            logical_id, name, ROOT / properties["CodeUri"], properties["Handler"], environment
+            logical_id, name, ROOT / properties["CodeUri"], properties["Handler"], environment, timeout
         )
         return self.stack.physical[logical_id]
 

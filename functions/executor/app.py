@@ -1,10 +1,12 @@
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_core.dal.queue import delay_message
+from batch_core.dal.queue import delay_message, requeue_unit
+from batch_core.errors import AttemptUnfinished
 from batch_core.executor import run_work_unit
 from batch_core.models.work_unit import WorkUnit
 from batch_core.observability import logger, tracer
@@ -13,17 +15,20 @@ from batch_core.upstream import default_upstream
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-class RetryScheduled(Exception):
-    """Reported as a batch item failure: the message stays queued and returns after its delay."""
-
-
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    """A unit that must run again later is queued anew and this message succeeds; only a raised error
+    leaves the message to come back and count toward the dead-letter queue."""
     unit = WorkUnit.model_validate_json(record.body)
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
-    delay = run_work_unit(unit, default_upstream())
+    deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000
+    try:
+        delay = run_work_unit(unit, default_upstream(), delivery=record.message_id, deadline=deadline)
+    except AttemptUnfinished as unfinished:
+        delay_message(record.receipt_handle, unfinished.seconds)
+        raise
     if delay is not None:
-        delay_message(record.receipt_handle, delay)
-        raise RetryScheduled(f"unit {unit.unit} runs again in {delay:.0f}s")
+        requeue_unit(unit, delay)
+        logger.info("unit requeued", extra={"delay_seconds": round(delay)})
 
 
 @logger.inject_lambda_context

@@ -1,3 +1,5 @@
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -9,10 +11,13 @@ from batch_core.tracking import mark_failed
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=MarkFailedTask)
-def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> None:
+def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
     if task.rejection:
-        mark_failed(task.batch_id, task.rejection.message, [error.model_dump() for error in task.rejection.errors])
-        return
+        status = mark_failed(
+            task.batch_id, task.rejection.message, [error.model_dump() for error in task.rejection.errors]
+        )
+        return {"status": status}
     logger.error("batch workflow failed", extra={"failure": task.failure.model_dump() if task.failure else None})
-    mark_failed(task.batch_id, "the batch failed on an internal error; no further lines will run")
+    status = mark_failed(task.batch_id, "the batch failed on an internal error; no further lines will run")
+    return {"status": status}

@@ -24,6 +24,8 @@ TEST_ENVIRONMENT = {
     "WATCHDOG_SECONDS": "2",
     "MIN_COMPLETION_WINDOW_SECONDS": "1",
     "UPSTREAM_TIMEOUT_SECONDS": "1",
+    "EXECUTOR_TIMEOUT_SECONDS": "4",
+    "SAVE_MARGIN_SECONDS": "1",
     "RETRY_BASE_SECONDS": "1",
     "MAX_LINE_ATTEMPTS": "3",
     "MAX_LINES_PER_BATCH": "100",
@@ -100,6 +102,9 @@ def system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lo
             environment=TEST_ENVIRONMENT,
             set_env=monkeypatch.setenv,
         )
+        # The executor's local Lambda timeout as these settings know it, so its attempts are time-boxed for real.
+        executor = local.stack.functions[local.stack.ref("ExecutorFunction")]
+        executor.timeout_seconds = float(TEST_ENVIRONMENT["EXECUTOR_TIMEOUT_SECONDS"])
         local.add_api_key(KEY_A, "tenant-a")
         local.add_api_key(KEY_B, "tenant-b")
         yield local

@@ -1,5 +1,6 @@
 import json
 import re
+import time
 from typing import Any
 
 import boto3
@@ -124,8 +125,89 @@ def test_a_lost_completion_signal_is_caught_by_the_watchdog(console: Console, mo
 
     monkeypatch.setattr(tracking, "signal_done", lambda token: False)
     lines = [chat_line(f"w{n}", f"watchdog {n}") for n in range(4)]
+    # A window this short keeps the watchdog at its setting; a long one stretches it to fit the history.
+    created = console.create({"endpoint": CHAT, "requests": lines, "completion_window": "10m"})
 
-    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=20)
+    batch = console.wait(created.json()["id"], timeout=20)
 
     assert batch["status"] == "completed"
     assert batch["request_counts"]["completed"] == 4
+
+
+def _units(system: LocalSystem, batch_id: str) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").query(
+        TableName=system.stack.ref("BatchTable"),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :unit)",
+        ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}, ":unit": {"S": "UNIT#"}},
+    )["Items"]
+
+
+def _use_settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    from batch_core.settings import get_settings
+
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def test_a_unit_that_waits_more_often_than_the_queue_redrives_still_completes_every_line(
+    console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_letters = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(system, "DeadLetterQueue"), AttributeNames=["QueueArn"]
+    )
+    set_queue(
+        system,
+        "WorkQueue",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dead_letters["Attributes"]["QueueArn"], "maxReceiveCount": 2}),
+    )
+    _use_settings(monkeypatch, MAX_LINE_ATTEMPTS="8", RETRY_MAX_SECONDS="1")
+    lines = [chat_line("busy", "throttled [fault:429x4]"), chat_line("calm", "fine"), chat_line("calm-2", "also fine")]
+
+    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=40)
+
+    assert batch["status"] == "completed"
+    assert batch["request_counts"] == {"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "expired": 0}
+    assert simulator.calls == {"throttled [fault:429x4]": 5, "fine": 1, "also fine": 1}
+    assert [line["response"]["status_code"] for line in console.result_lines(batch["id"])] == [200, 200, 200]
+
+
+def test_a_wait_longer_than_sqs_can_delay_hops_through_the_queue_without_running_the_unit(
+    console: Console, system: LocalSystem
+) -> None:
+    batch_id = console.create({"endpoint": CHAT, "requests": [chat_line("later", "not yet")]}).json()["id"]
+    console.wait(batch_id, {"in_progress"}, deliver=False)
+    [unit] = _units(system, batch_id)
+    body = {name: int(unit[name]["N"]) for name in ("unit", "first", "count", "byte_start", "byte_end")}
+    due = int(time.time()) + 3600
+    record = {
+        "messageId": "m-later",
+        "receiptHandle": "r",
+        "body": json.dumps({"batch_id": batch_id, **body, "not_before": due}),
+    }
+
+    answer = system.lambdas.invoke(system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record)]})
+
+    assert answer == {"batchItemFailures": []}
+    [still] = _units(system, batch_id)
+    assert still["state"]["S"] == "pending" and int(still["attempt"]["N"]) == 0
+    counts = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(system, "WorkQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )
+    assert counts["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_a_unit_too_slow_for_one_invocation_finishes_over_several_attempts_each_line_run_once(
+    console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_settings(monkeypatch, WORK_UNIT_LINES="12", LINE_CONCURRENCY="1")
+    lines = [chat_line(f"s{n}", f"slow {n} [slow:0.5]") for n in range(12)]
+
+    batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=60)
+
+    assert batch["request_counts"] == {"total": 12, "completed": 12, "failed": 0, "cancelled": 0, "expired": 0}
+    assert simulator.calls == {f"slow {n} [slow:0.5]": 1 for n in range(12)}
+    assert [line["custom_id"] for line in console.result_lines(batch["id"])] == [f"s{n}" for n in range(12)]
+    [unit] = _units(system, batch["id"])
+    assert unit["state"]["S"] == "done"
+    assert len(unit["parts"]["L"]) >= 3

@@ -5,7 +5,7 @@ import pytest
 from pydantic import BaseModel
 
 from batch_core.models.work_unit import WorkUnit
-from batch_core.models.workflow import AwaitTask, BatchTask, FinalizeTask, MarkFailedTask
+from batch_core.models.workflow import AwaitTask, BatchTask, ExecutionEndedEvent, FinalizeTask, MarkFailedTask
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -34,3 +34,9 @@ def test_sample_sqs_event_carries_a_work_unit() -> None:
 
     assert (unit.first, unit.count, unit.byte_start, unit.byte_end) == (0, 50, 0, 9000)
     assert unit.indexes == range(0, 50)
+
+
+def test_sample_execution_ended_event_names_its_batch_and_status() -> None:
+    event = ExecutionEndedEvent.model_validate(json.loads((EVENTS / "execution_ended.json").read_text()))
+
+    assert (event.detail.name, event.detail.status) == ("batch_019abc000000aaaaaaaaaaaaaaaa", "FAILED")

@@ -2,9 +2,9 @@
 
 import base64
 import binascii
+import hashlib
 import mimetypes
 import re
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -119,8 +119,11 @@ def delete_object(tenant_id: str, bucket: str, key: str) -> None:
 
 
 def store_batch_output(tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
-    """Copies a finished batch's output file into the tenant's bucket; returns its object key."""
-    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
+    """Copies a finished batch's output file into the tenant's bucket; returns its object key.
+
+    The bytes' key follows from the batch, so a finalize that runs again overwrites the same bytes
+    and finds its own record instead of adding a second object."""
+    s3_key = storage.batch_output_s3_key(tenant_id, bucket, batch_id)
     storage.copy_object(source_key, s3_key)
     request = UploadObjectRequest(fileName=f"{batch_id}_output.jsonl", data="", metadata={"batch_id": batch_id})
     return _record(tenant_id, bucket, request.fileName, request, storage.JSONL, size, s3_key).key
@@ -154,7 +157,7 @@ def _record(
     base = _UNSAFE.sub("-", hint).strip("-.") or "file"
     now = _now()
     for attempt in range(5):
-        key = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+        key = base if attempt == 0 else f"{base}-{_suffix(s3_key, attempt)}"
         stored = BucketObject(
             id=uuid.uuid4().hex,
             key=key,
@@ -168,7 +171,15 @@ def _record(
         )
         if put_object_in_db(tenant_id, stored, s3_key, new=True, complete=complete, ttl=ttl):
             return stored
+        taken = get_object_in_db(tenant_id, bucket, key)
+        if taken is not None and taken[1] == s3_key:
+            return taken[0]
     raise InvalidInput(f"could not find a free key for '{hint}' in bucket '{bucket}'", param="keyHint")
+
+
+def _suffix(s3_key: str, attempt: int) -> str:
+    """Another key for a taken name; derived from the bytes' key so the same bytes always try the same keys."""
+    return hashlib.sha256(f"{s3_key}#{attempt}".encode()).hexdigest()[:6]
 
 
 def _find(tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) -> tuple[BucketObject, str, bool]:

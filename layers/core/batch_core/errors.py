@@ -71,3 +71,12 @@ class InvalidTransition(BatchError):
 
 class StorageError(BatchError):
     """An AWS call failed in a way the caller cannot fix."""
+
+
+class AttemptUnfinished(BatchError):
+    """A delivery came back to a unit whose attempt it had started and never ended (it crashed): a real
+    failure, so the delivery returns after the attempt's lease and counts toward the dead-letter queue."""
+
+    def __init__(self, unit: int, seconds: float):
+        super().__init__(f"unit {unit}: this delivery's earlier attempt did not end; it runs again in {seconds:.0f}s")
+        self.seconds = seconds

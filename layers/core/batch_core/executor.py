@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from batch_core.dal import storage
 from batch_core.dal.batches_db import get_batch_in_db
 from batch_core.dal.units_db import claim_unit_in_db, get_unit_in_db, record_attempt_in_db
-from batch_core.errors import StorageError
+from batch_core.errors import AttemptUnfinished, StorageError
 from batch_core.inputs import UnitLine, read_unit_lines
 from batch_core.models.batch import Batch
-from batch_core.models.line import LineError, LineResult
+from batch_core.models.line import LineError, LineResult, RequestLine
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import get_settings
@@ -19,11 +19,15 @@ from batch_core.upstream import RetryLater, Upstream, run_line
 RUNNABLE = ("validating", "in_progress")
 
 
-def run_work_unit(message: WorkUnit, upstream: Upstream) -> float | None:
-    """Runs the unit once; returns the seconds to wait before it should run again, or None when it is settled.
+def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadline: float) -> float | None:
+    """Runs the unit once, until `deadline` (a `time.monotonic()` instant: the invocation's end); returns the
+    seconds to wait before it should run again, or None when it is settled.
 
-    A duplicate delivery finds the unit claimed or done and changes nothing.
+    A duplicate delivery finds the unit claimed or done and changes nothing: while another delivery holds
+    the unit, that one carries it on (its attempt requeues the unit, or its message returns if it crashed).
     """
+    if message.not_before is not None and message.not_before > time.time():
+        return message.not_before - time.time()
     settings = get_settings()
     batch = get_batch_in_db(message.batch_id)
     if batch is None or batch.status not in RUNNABLE:
@@ -31,30 +35,45 @@ def run_work_unit(message: WorkUnit, upstream: Upstream) -> float | None:
             _cancel_unit(batch, message)
         return None
     now = int(time.time())
-    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds)
+    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds, holder=delivery)
     if unit is None:
         current = get_unit_in_db(batch.id, message.unit)
-        if current is not None and current.state == "running":
-            return float(max(1, current.lease_until - now))
+        if current is not None and current.state == "running" and current.holder in (delivery, None):
+            raise AttemptUnfinished(message.unit, max(1, current.lease_until - now))
         return None
     lines = [line for line in read_unit_lines(batch, unit) if line.index not in unit.finished]
     unreadable = [_unreadable(line, now) for line in lines if line.request is None]
     pending = [(line.index, line.request) for line in lines if line.request is not None]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(pending), settings.line_concurrency))) as pool:
-        outcomes = list(
-            pool.map(
-                lambda job: run_line(
-                    upstream, batch.endpoint, job[0], job[1], unit.retries.get(job[0], 0) + 1, settings
-                ),
-                pending,
-            )
-        )
+    outcomes = _run_lines(batch, unit, pending, upstream, deadline - settings.save_margin_seconds)
     results = unreadable + [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
     delays = [outcome for outcome in outcomes if isinstance(outcome, RetryLater)]
-    retries = {retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays}
+    finished = {result.index for result in results}
+    retries = {index: count for index, count in unit.retries.items() if index not in finished}
+    retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
     if not save_attempt(batch, unit, results, retries):
         return None
-    return max(retry.delay for retry in delays) if delays else None
+    if delays:
+        # The unit's lines run together: lines that did not start wait with those backing off.
+        return max(retry.delay for retry in delays)
+    return 0.0 if None in outcomes else None
+
+
+def _run_lines(
+    batch: Batch, unit: UnitRecord, pending: list[tuple[int, RequestLine]], upstream: Upstream, save_by: float
+) -> list[LineResult | RetryLater | None]:
+    """Runs the lines in parallel; a line starts only if its upstream call can end before `save_by`, so the
+    attempt saves what finished before its invocation ends. None for a line that did not start: it spent no
+    attempt and runs in the unit's next attempt."""
+    settings = get_settings()
+    start_by = save_by - settings.upstream_timeout_seconds
+
+    def run(index: int, line: RequestLine) -> LineResult | RetryLater | None:
+        if time.monotonic() > start_by:
+            return None
+        return run_line(upstream, batch.endpoint, index, line, unit.retries.get(index, 0) + 1, settings)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(pending), settings.line_concurrency))) as pool:
+        return list(pool.map(lambda job: run(*job), pending))
 
 
 def save_attempt(batch: Batch, unit: UnitRecord, results: list[LineResult], retries: dict[int, int]) -> bool:

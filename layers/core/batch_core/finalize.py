@@ -47,5 +47,16 @@ def finalize_batch(batch_id: str, outcome: str) -> str:
         changes["output_object_key"] = store_batch_output(
             batch.tenant_id, batch.output_bucket_key, batch.id, output.key, output.size
         )
-    update_batch_in_db(batch_id, expected=("in_progress", "finalizing", "cancelling"), changes=changes)
+    try:
+        update_batch_in_db(batch_id, expected=("in_progress", "finalizing", "cancelling"), changes=changes)
+    except InvalidTransition:
+        return _ended_meanwhile(batch_id)
     return outcome
+
+
+def _ended_meanwhile(batch_id: str) -> str:
+    """Another finalize (a retry, a duplicate) ended the batch first from the same files: its status stands."""
+    batch = load_batch(batch_id)
+    if not batch.is_terminal:
+        raise InvalidTransition(f"batch {batch_id} is {batch.status}; it cannot be finalized")
+    return batch.status

@@ -1,6 +1,7 @@
 from functools import lru_cache
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 
 
@@ -22,8 +23,26 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=300.0, gt=0)
     lease_seconds: int = Field(default=180, ge=1)
+    executor_timeout_seconds: int = Field(default=150, ge=1)
+    save_margin_seconds: float = Field(default=10.0, ge=0)
     watchdog_seconds: int = Field(default=60, ge=1)
     retention_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def attempts_can_finish(self) -> Self:
+        """An attempt must be able to run a line and save it before the executor's timeout, and keep its
+        unit meanwhile; otherwise every attempt would be lost."""
+        if self.upstream_timeout_seconds + self.save_margin_seconds > self.executor_timeout_seconds:
+            raise ValueError(
+                f"UPSTREAM_TIMEOUT_SECONDS ({self.upstream_timeout_seconds:g}) plus SAVE_MARGIN_SECONDS "
+                f"({self.save_margin_seconds:g}) must fit in EXECUTOR_TIMEOUT_SECONDS ({self.executor_timeout_seconds})"
+            )
+        if self.lease_seconds <= self.executor_timeout_seconds:
+            raise ValueError(
+                f"LEASE_SECONDS ({self.lease_seconds}) must outlast EXECUTOR_TIMEOUT_SECONDS "
+                f"({self.executor_timeout_seconds}), or a running attempt would lose its unit"
+            )
+        return self
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """The workflow's view of a batch: when it is done, when it is cancelled or expired, and who says so."""
 
+import math
 import time
 from typing import Any, Literal
 
@@ -15,6 +16,18 @@ from batch_core.observability import logger
 from batch_core.settings import get_settings
 
 ACTIVE = ("validating", "in_progress", "cancelling")
+
+# Step Functions ends an execution that reaches 25,000 history events, outside every Catch, so the
+# watchdog cycles (Check, Route, AwaitLines) over the longest window must fit with everything else.
+# A cycle is 13 events (Check: entered, scheduled, started, succeeded, exited; Route: entered, exited;
+# AwaitLines: entered, scheduled, started, submitted, timed out, exited), measured on the real ASL by
+# tests/integration/test_workflow_endings.py; EVENTS_PER_CYCLE keeps one spare.
+HISTORY_LIMIT = 25_000
+EVENTS_PER_CYCLE = 14
+OUTSIDE_CYCLES_EVENTS = 100  # start, prepare, input check, expire, finalize, mark failed, each with its retries
+RETRY_EVENTS = 750  # about 250 Lambda retries inside cycles (3 events each: failed, scheduled, started)
+EARLY_WAKES = 10  # cycles cut short by the finisher, a cancel, or a signal answered at once (each at most twice)
+MAX_CYCLES = (HISTORY_LIMIT - OUTSIDE_CYCLES_EVENTS - RETRY_EVENTS) // EVENTS_PER_CYCLE - EARLY_WAKES - 1
 
 
 class Decision(BaseModel):
@@ -62,8 +75,15 @@ def check_batch(batch_id: str) -> Decision:
     now = int(time.time())
     if now >= batch.expires_at:
         return Decision(next="expire", outcome="expired")
-    wait = min(get_settings().watchdog_seconds, batch.expires_at - now)
-    return Decision(next="await", wait_seconds=max(1, wait))
+    wait = watchdog_wait(batch.expires_at - batch.created_at, batch.expires_at - now, get_settings().watchdog_seconds)
+    return Decision(next="await", wait_seconds=wait)
+
+
+def watchdog_wait(window_seconds: int, left_seconds: int, watchdog_seconds: int) -> int:
+    """The watchdog period, stretched so the cycles over the whole window fit the execution's history;
+    never past the window's end."""
+    wait = max(watchdog_seconds, math.ceil(window_seconds / MAX_CYCLES))
+    return max(1, min(wait, left_seconds))
 
 
 def expire_batch(batch_id: str) -> Decision:
@@ -102,9 +122,19 @@ def signal_if_finished(batch_id: str) -> bool:
     return True
 
 
-def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-    update_batch_in_db(
-        batch_id,
-        expected=(*ACTIVE, "finalizing"),
-        changes={"status": "failed", "failed_at": int(time.time()), "error_message": message, "errors": errors or []},
-    )
+def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
+    """Ends the batch `failed`; returns its status, which stays what it was if it had already ended."""
+    try:
+        update_batch_in_db(
+            batch_id,
+            expected=(*ACTIVE, "finalizing"),
+            changes={
+                "status": "failed",
+                "failed_at": int(time.time()),
+                "error_message": message,
+                "errors": errors or [],
+            },
+        )
+    except InvalidTransition:
+        return load_batch(batch_id).status
+    return "failed"

@@ -44,7 +44,8 @@ class Upstream:
         self._http = urllib3.PoolManager(
             maxsize=pool_size,
             retries=False,
-            timeout=urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds),
+            # `total` bounds the whole call, so an attempt can plan around it (read alone is per read).
+            timeout=urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds, total=timeout_seconds),
         )
 
     def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:

@@ -37,6 +37,11 @@ def new_bucket_object_s3_key(tenant_id: str, bucket: str) -> str:
     return f"buckets/{tenant_id}/{bucket}/{uuid.uuid4().hex}"
 
 
+def batch_output_s3_key(tenant_id: str, bucket: str, batch_id: str) -> str:
+    """Where a batch's output copy goes in the tenant's bucket: one key per batch, so a rerun writes it again."""
+    return f"buckets/{tenant_id}/{bucket}/{batch_id}_output"
+
+
 def new_staging_key(tenant_id: str) -> str:
     """The target of a presigned PUT URL: the URL stays usable for its hour, so nothing a record points to
     at completion may be written through it."""

@@ -61,9 +61,11 @@ def list_units_in_db(batch_id: str, *, first_unit: int = 0, last_unit: int | Non
 
 
 def claim_unit_in_db(
-    batch_id: str, unit: int, *, now: int, lease_seconds: int, force: bool = False
+    batch_id: str, unit: int, *, now: int, lease_seconds: int, force: bool = False, holder: str | None = None
 ) -> UnitRecord | None:
-    """Starts a new attempt on a unit that is pending or whose lease ran out (any unfinished unit when forced)."""
+    """Starts a new attempt on a unit that is pending or whose lease ran out (any unfinished unit when forced).
+
+    `holder` names the delivery that runs the attempt, so a delivery can tell its own attempt from another's."""
     condition = (
         "#state IN (:pending, :running)"
         if force
@@ -73,11 +75,15 @@ def claim_unit_in_db(
     values[":lease"] = value(now + lease_seconds)
     if not force:
         values[":now"] = value(now)
+    expression = "SET #state = :running, lease_until = :lease"
+    if holder is not None:
+        expression += ", holder = :holder"
+        values[":holder"] = value(holder)
     try:
         answer = client("dynamodb").update_item(
             TableName=_table(),
             Key=to_attributes(keys.unit_key(batch_id, unit)),
-            UpdateExpression="SET #state = :running, lease_until = :lease ADD attempt :one",
+            UpdateExpression=expression + " ADD attempt :one",
             ConditionExpression=f"attribute_exists(pk) AND ({condition})",
             ExpressionAttributeNames=_STATE,
             ExpressionAttributeValues=values,

@@ -14,6 +14,7 @@ class WorkUnit(BaseModel):
     count: int
     byte_start: int
     byte_end: int
+    not_before: int | None = Field(default=None, description="a requeued message's due time, when beyond SQS's delay")
 
     @property
     def indexes(self) -> range:
@@ -26,6 +27,7 @@ class UnitRecord(WorkUnit):
     state: UnitState = "pending"
     attempt: int = 0
     lease_until: int = 0
+    holder: str | None = None
     finished: set[int] = Field(default_factory=set)
     retries: dict[int, int] = Field(default_factory=dict)
     parts: list[str] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, Field
 
 from batch_core.errors import InvalidInput
@@ -56,3 +57,16 @@ class TaskFailure(BaseModel):
 class MarkFailedTask(BatchTask):
     rejection: InputRejection | None = None
     failure: TaskFailure | None = None
+
+
+class ExecutionEnded(BaseModel):
+    """The detail of Step Functions' "Execution Status Change" event; the execution is named after its batch."""
+
+    name: str
+    status: str
+    error: str | None = None
+    cause: str | None = None
+
+
+class ExecutionEndedEvent(EventBridgeModel):
+    detail: ExecutionEnded

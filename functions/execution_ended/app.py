@@ -1,0 +1,21 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_core.models.workflow import ExecutionEndedEvent
+from batch_core.observability import logger, tracer
+from batch_core.tracking import mark_failed
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=ExecutionEndedEvent)
+def lambda_handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
+    """An execution that failed, timed out or was stopped outside the workflow's own Catch (say, at Step
+    Functions' history limit, or a MarkFailed that could not write) must not leave its batch running."""
+    ended = event.detail
+    logger.append_keys(batch_id=ended.name)
+    status = mark_failed(ended.name, f"the batch's workflow ended {ended.status.lower()}; no further lines will run")
+    logger.info("workflow ended", extra={"execution_status": ended.status, "error": ended.error, "status": status})
+    return {"status": status}
