@@ -5,7 +5,9 @@ import os
 import secrets
 from typing import Any
 
-from batch_core.dal.api_keys_db import hash_api_key, list_api_keys_in_db, put_api_key_in_db, revoke_api_key_in_db
+from batch_core.auth import add_api_key
+from batch_core.dal.api_keys_db import hash_api_key, list_api_keys_in_db, revoke_api_key_in_db
+from batch_core.errors import InvalidInput
 from batchapi.errors import UsageError
 
 
@@ -32,7 +34,10 @@ def _use_table(arguments: argparse.Namespace) -> None:
 def create_key(arguments: argparse.Namespace) -> int:
     _use_table(arguments)
     api_key = arguments.new_key or "sk-batch-" + secrets.token_urlsafe(24)
-    key_hash = put_api_key_in_db(api_key, arguments.tenant)
+    try:
+        key_hash = add_api_key(api_key, arguments.tenant)
+    except InvalidInput as problem:
+        raise UsageError(problem.message) from problem
     print(api_key)
     print(f"id {key_hash[:12]} for tenant {arguments.tenant}; the key is not stored and is shown only now")
     return 0

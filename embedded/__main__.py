@@ -7,6 +7,8 @@ import signal
 import sys
 import threading
 
+from batch_core.auth import check_api_key, check_tenant_id
+from batch_core.errors import InvalidInput
 from batch_core.settings import Settings
 from embedded.stack import LocalStack, StackOptions
 
@@ -17,8 +19,16 @@ def api_keys_from_environment() -> dict[str, str]:
         pairs = [entry.split("=", 1) for entry in os.environ["BATCH_API_KEYS"].split(",") if entry.strip()]
         if any(len(pair) != 2 for pair in pairs):
             sys.exit("BATCH_API_KEYS must look like 'tenant-a=key1,tenant-b=key2'")
-        return {key.strip(): tenant.strip() for tenant, key in pairs}
-    return {os.environ.get("BATCH_API_KEY") or "sk-local-" + secrets.token_hex(12): "default"}
+        keys = {key.strip(): tenant.strip() for tenant, key in pairs}
+    else:
+        keys = {os.environ.get("BATCH_API_KEY") or "sk-local-" + secrets.token_hex(12): "default"}
+    try:
+        for api_key, tenant_id in keys.items():
+            check_api_key(api_key)
+            check_tenant_id(tenant_id)
+    except InvalidInput as problem:
+        sys.exit(f"BATCH_API_KEYS / BATCH_API_KEY: {problem.message}")
+    return keys
 
 
 def main() -> None:

@@ -8,10 +8,15 @@ from urllib.parse import urlsplit
 from embedded.gateway import API_GATEWAY_MAX_BODY_BYTES, LocalGateway, too_large
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a few dozen clients connecting at once were reset.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class HttpFront:
     def __init__(self, gateway: LocalGateway, host: str, port: int):
-        self._server = ThreadingHTTPServer((host, port), _handler_for(gateway))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler_for(gateway))
         self._thread = threading.Thread(target=self._server.serve_forever, name="http-front", daemon=True)
 
     @property

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from batch_core.dal.api_keys_db import put_api_key_in_db
+from batch_core.auth import add_api_key
 from batch_core.dal.clients import reset_clients
 from batch_core.settings import get_settings
 from batch_core.upstream import default_upstream
@@ -57,7 +57,7 @@ class LocalSystem:
         return cls(stack, lambdas, gateway, _pollers(stack, lambdas), ExecutionEvents.from_stack(stack, lambdas.invoke))
 
     def add_api_key(self, api_key: str, tenant_id: str) -> None:
-        put_api_key_in_db(api_key, tenant_id)
+        add_api_key(api_key, tenant_id)
 
     def request(
         self,

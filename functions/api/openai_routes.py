@@ -25,7 +25,7 @@ def handle_upload_file() -> OpenAIFile:
     if "file" not in form:
         raise InvalidInput("the form has no 'file' part", param="file")
     filename, data = form["file"]
-    purpose = form.get("purpose", (None, b""))[1].decode()
+    purpose = form.get("purpose", (None, b""))[1].decode(errors="replace")
     return OpenAIFile.of(upload_file(tenant(), filename or "upload.jsonl", purpose, data))
 
 

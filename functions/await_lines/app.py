@@ -7,7 +7,7 @@ from batch_core.tracking import await_lines
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=AwaitTask)
 def lambda_handler(task: AwaitTask, context: LambdaContext) -> None:
     logger.append_keys(batch_id=task.batch_id)

@@ -9,7 +9,7 @@ from batch_core.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_parser(model=FinalizeTask)
 def lambda_handler(task: FinalizeTask, context: LambdaContext) -> dict[str, Any]:

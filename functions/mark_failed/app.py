@@ -9,7 +9,7 @@ from batch_core.tracking import mark_failed
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=MarkFailedTask)
 def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)

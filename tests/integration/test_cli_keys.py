@@ -1,3 +1,10 @@
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import boto3
 import pytest
 
 from batchapi.cli import main
@@ -32,3 +39,36 @@ def test_keys_without_a_table_is_a_usage_error(
 
     assert main(["keys", "list"]) == 2
     assert "no table: pass --table or set BATCH_TABLE_NAME" in capsys.readouterr().err
+
+
+def test_keys_create_rejects_a_tenant_id_that_could_reach_another_tenants_records(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = ["keys", "--table", system.stack.ref("BatchTable")]
+    assert main([*table, "list"]) == 0
+    before = capsys.readouterr().out
+
+    assert main([*table, "create", "--tenant", "x#FILES", "--key", "key-x"]) == 2
+
+    assert capsys.readouterr().err == (
+        "batchapi: tenant id 'x#FILES' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit\n"
+    )
+    assert main([*table, "list"]) == 0
+    assert capsys.readouterr().out == before
+    assert system.request("GET", CONSOLE, key="key-x").status == 401
+
+
+def test_a_key_inserted_as_the_readme_shows_works_and_is_listed(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    item = re.search(r"put-item --table-name <TableName> --item '(\{.*?\})'", readme, re.DOTALL)
+    assert item is not None
+    key_hash = hashlib.sha256(b"readme-key").hexdigest()
+    filled = item.group(1).replace("<hash>", key_hash).replace("<unix seconds>", str(int(time.time())))
+    boto3.client("dynamodb").put_item(TableName=system.stack.ref("BatchTable"), Item=json.loads(filled))
+
+    assert system.request("GET", CONSOLE, key="readme-key").status == 200
+    assert main(["keys", "--table", system.stack.ref("BatchTable"), "list"]) == 0
+    assert f"{key_hash[:12]}  my-team              active" in capsys.readouterr().out.splitlines()

@@ -1,7 +1,9 @@
 import pytest
 
+from batch_core.errors import InvalidInput
+from embedded.__main__ import api_keys_from_environment
 from embedded.system import LocalSystem
-from tests.integration.conftest import CONSOLE, KEY_B, Console, chat_line
+from tests.integration.conftest import CONSOLE, KEY_A, KEY_B, Console, chat_line
 
 
 @pytest.fixture
@@ -46,3 +48,62 @@ def test_malformed_authorization_header_is_401(system: LocalSystem) -> None:
     answer = system.request("GET", CONSOLE, key=None, headers={"Authorization": "Basic key-tenant-a"})
 
     assert answer.status == 401
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        f"bearer {KEY_A}",
+        f"BEARER {KEY_A}",
+        f"Bearer  {KEY_A}",
+        f" Bearer {KEY_A}",
+        f"Bearer {KEY_A} ",
+        f"Bearer\t{KEY_A}",
+    ],
+)
+def test_only_the_exact_bearer_form_of_a_key_is_authorized(system: LocalSystem, authorization: str) -> None:
+    exact = system.request("GET", CONSOLE, key=None, headers={"Authorization": f"Bearer {KEY_A}"})
+
+    other_form = system.request("GET", CONSOLE, key=None, headers={"Authorization": authorization})
+
+    assert (exact.status, other_form.status) == (200, 401)
+    assert other_form.json() == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize("tenant_id", ["x#FILES", "x/y", "", "-x", "a" * 65, "tenant a"])
+def test_a_tenant_id_outside_the_rule_is_rejected_and_its_key_does_not_work(
+    system: LocalSystem, tenant_id: str
+) -> None:
+    with pytest.raises(InvalidInput) as rejected:
+        system.add_api_key("key-of-a-bad-tenant", tenant_id)
+
+    assert rejected.value.message == (
+        f"tenant id {tenant_id!r} is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit"
+    )
+    assert system.request("GET", CONSOLE, key="key-of-a-bad-tenant").status == 401
+
+
+def test_an_api_key_with_spaces_is_rejected(system: LocalSystem) -> None:
+    with pytest.raises(InvalidInput) as rejected:
+        system.add_api_key("two words", "tenant-c")
+
+    assert rejected.value.message == "an API key must be 1 to 256 visible ASCII characters, without spaces"
+
+
+def test_the_local_stack_refuses_to_start_with_a_bad_tenant_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BATCH_API_KEYS", "tenant-a=key1,x#FILES=key2")
+
+    with pytest.raises(SystemExit) as refused:
+        api_keys_from_environment()
+
+    assert str(refused.value.code) == (
+        "BATCH_API_KEYS / BATCH_API_KEY: tenant id 'x#FILES' is not valid: use 1 to 64 letters, digits, "
+        "'.', '_' or '-', starting with a letter or digit"
+    )
+
+
+def test_the_local_stack_accepts_valid_tenants_and_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BATCH_API_KEYS", "tenant-a=key1, team.b_2=key2")
+
+    assert api_keys_from_environment() == {"key1": "tenant-a", "key2": "team.b_2"}

@@ -68,14 +68,14 @@ def test_backoff_grows_exponentially_with_jitter(attempt: int) -> None:
     assert step / 2 <= result.delay <= step
 
 
-def test_transport_faults_retry_then_fail_with_the_last_error() -> None:
+def test_transport_faults_retry_then_fail_naming_the_fault_class() -> None:
     assert isinstance(run(ScriptedUpstream(UpstreamUnreachable("ReadTimeoutError"))), RetryLater)
 
     result = run(ScriptedUpstream(UpstreamUnreachable("ReadTimeoutError")), attempt=3)
 
     assert isinstance(result, LineResult) and result.status == "failed"
     assert result.error is not None and result.error.code == "upstream_unreachable"
-    assert result.error.message == "no answer after 3 attempts: ReadTimeoutError"
+    assert result.error.message == "upstream unreachable after 3 attempts (ReadTimeoutError)"
 
 
 def test_a_4xx_other_than_429_fails_at_once_with_the_upstream_error() -> None:

@@ -1,9 +1,38 @@
-from batch_core.dal.api_keys_db import find_tenant_in_db
+import re
+
+from batch_core.dal.api_keys_db import find_tenant_in_db, put_api_key_in_db
+from batch_core.errors import InvalidInput
+
+# No '#' (the key schema's separator, so `x#FILES` cannot reach tenant x's records) and no '/' (S3 key prefixes).
+TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# One token of visible ASCII: what can travel after `Bearer ` in a header.
+API_KEY = re.compile(r"[!-~]{1,256}")
+# Exactly as clients send it: one form per key, so API Gateway caches one authorization per key.
+BEARER = re.compile(f"Bearer ({API_KEY.pattern})")
 
 
 def authenticate(authorization: str | None) -> str | None:
-    """The tenant of a `Bearer <api key>` header, or None for a missing, malformed or unknown key."""
-    scheme, _, api_key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not api_key.strip():
-        return None
-    return find_tenant_in_db(api_key.strip())
+    """The tenant of an exact `Bearer <api key>` header, or None for any other form or an unknown key."""
+    match = BEARER.fullmatch(authorization or "")
+    return find_tenant_in_db(match.group(1)) if match else None
+
+
+def check_tenant_id(tenant_id: str) -> str:
+    if not TENANT_ID.fullmatch(tenant_id):
+        raise InvalidInput(
+            f"tenant id {tenant_id!r} is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            param="tenant_id",
+        )
+    return tenant_id
+
+
+def check_api_key(api_key: str) -> str:
+    if not API_KEY.fullmatch(api_key):
+        raise InvalidInput("an API key must be 1 to 256 visible ASCII characters, without spaces", param="api_key")
+    return api_key
+
+
+def add_api_key(api_key: str, tenant_id: str) -> str:
+    """Stores a key for a tenant once both are valid; returns the key's id (its hash)."""
+    return put_api_key_in_db(check_api_key(api_key), check_tenant_id(tenant_id))

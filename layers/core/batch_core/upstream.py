@@ -14,11 +14,15 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from batch_core.dal.clients import client
 from batch_core.models.line import LineError, LineResult, RequestLine
 from batch_core.models.usage import Usage
+from batch_core.observability import logger
 from batch_core.settings import Settings, get_settings
 
 
 class UpstreamUnreachable(Exception):
-    """No HTTP answer: a timeout or a connection error."""
+    """No HTTP answer: a timeout or a connection error, named by its class only.
+
+    The transport's own message names the upstream's host and port: it goes to the log, never to a tenant.
+    """
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Upstream:
         try:
             answer = self._http.request("POST", url, body=json.dumps(body).encode(), headers=self._headers)
         except urllib3.exceptions.HTTPError as exc:
-            raise UpstreamUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            raise UpstreamUnreachable(type(exc).__name__) from exc
         return UpstreamReply(
             status=answer.status,
             body=answer.data,
@@ -79,9 +83,11 @@ def run_line(
     try:
         reply = upstream.post(endpoint, line.body)
     except UpstreamUnreachable as fault:
+        _log_unreachable(index, attempt, fault)
         if attempt < settings.max_line_attempts:
             return RetryLater(index, _backoff(attempt, settings))
-        error = LineError(code="upstream_unreachable", message=f"no answer after {attempt} attempts: {fault}")
+        message = f"upstream unreachable after {attempt} attempts ({fault})"
+        error = LineError(code="upstream_unreachable", message=message)
         return _failed(index, line, None, None, error, started)
     if (reply.status == 429 or reply.status >= 500) and attempt < settings.max_line_attempts:
         return RetryLater(index, max(reply.retry_after or 0.0, _backoff(attempt, settings)))
@@ -104,6 +110,12 @@ def run_line(
             ended_at=int(time.time()),
         )
     return _failed(index, line, reply, body, _upstream_error(reply.status, body, attempt), started)
+
+
+def _log_unreachable(index: int, attempt: int, fault: UpstreamUnreachable) -> None:
+
+    detail = f"{fault}: {fault.__cause__}" if fault.__cause__ else str(fault)
+    logger.warning("upstream unreachable", extra={"line": index, "attempt": attempt, "error": detail})
 
 
 def _failed(
