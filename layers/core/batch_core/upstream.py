@@ -113,7 +113,7 @@ def run_line(
 
 
 def _log_unreachable(index: int, attempt: int, fault: UpstreamUnreachable) -> None:
-
+    """The tenant reads only the fault class; the address of the upstream stays in the log."""
     detail = f"{fault}: {fault.__cause__}" if fault.__cause__ else str(fault)
     logger.warning("upstream unreachable", extra={"line": index, "attempt": attempt, "error": detail})
 
