@@ -9,7 +9,7 @@ from batch_core.tracking import mark_failed
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=ExecutionEndedEvent)
 def lambda_handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
     """An execution that failed, timed out or was stopped outside the workflow's own Catch (say, at Step

@@ -3,6 +3,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,6 +98,9 @@ def test_no_handler_response_reaches_a_trace(
     unit = {"batch_id": batch_id, "unit": 0, "first": 0, "count": 1, "byte_start": 0, "byte_end": 1}
     record = {"messageId": "m", "receiptHandle": "r", "body": json.dumps(unit), "attributes": {}}
     system.lambdas.invoke(system.stack.ref("DeadLetterFunction"), {"Records": [record]})
+    ended = json.loads((Path(__file__).parents[2] / "events/execution_ended.json").read_text())
+    ended["detail"]["name"] = batch_id
+    system.lambdas.invoke(system.stack.ref("ExecutionEndedFunction"), ended)
 
     traced = [name for name in invoked if name != "AuthorizerFunction"]
     assert set(traced) == set(names.values()) - {"AuthorizerFunction"}
