@@ -56,7 +56,14 @@ REJECTIONS = [
         "completion_window: completion_window '2w' must look like '30m', '24h' or '7d'",
     ),
     (_chat(chat_line("a", "x"), completion_window="8d"), "completion_window: completion_window must be at most 7d"),
-    (_chat(chat_line("a", "x"), metadata={"k": 1}), "metadata.k: Input should be a valid string"),
+    (
+        _chat(chat_line("a", "x"), metadata={"k": {"list": ["v"] * 200}}),
+        "metadata: metadata value of 'k' is longer than 512 characters",
+    ),
+    (
+        _chat(chat_line("a", "x"), metadata={"k" * 65: "v"}),
+        f"metadata: metadata key '{'k' * 40}…' is longer than 64 characters",
+    ),
     (
         _chat(chat_line("a", "x"), metadata={f"k{n}": "v" for n in range(17)}),
         "metadata: metadata may hold at most 16 keys",

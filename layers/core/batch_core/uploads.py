@@ -9,6 +9,7 @@ from batch_core.dal.files_db import put_file_in_db
 from batch_core.dal.uploads_db import end_upload_in_db, get_upload_in_db, put_upload_in_db
 from batch_core.errors import InvalidInput, InvalidTransition, StorageError, UploadNotFound
 from batch_core.files import UPLOAD_PURPOSES, new_file_id
+from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile
 from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, Upload
 
@@ -18,7 +19,7 @@ MAX_UPLOAD_BYTES = 8 * 1024**3
 
 def create_upload(tenant_id: str, request: CreateUploadRequest) -> Upload:
     if request.purpose not in UPLOAD_PURPOSES:
-        raise InvalidInput(f"purpose must be 'batch', not '{request.purpose}'", param="purpose")
+        raise InvalidInput(f"purpose must be 'batch', not '{echo(request.purpose)}'", param="purpose")
     if not 0 < request.bytes <= MAX_UPLOAD_BYTES:
         raise InvalidInput(f"bytes must be between 1 and {MAX_UPLOAD_BYTES}", param="bytes")
     now = int(time.time())
@@ -37,7 +38,7 @@ def create_upload(tenant_id: str, request: CreateUploadRequest) -> Upload:
 
 
 def get_upload(tenant_id: str, upload_id: str) -> Upload:
-    upload = get_upload_in_db(upload_id)
+    upload = get_upload_in_db(upload_id) if len(upload_id) <= MAX_ID_CHARS else None
     if upload is None or upload.tenant_id != tenant_id:
         raise UploadNotFound(upload_id)
     return upload
@@ -94,7 +95,7 @@ def _part_chunks(tenant_id: str, upload_id: str, part_id: str) -> Iterator[bytes
     try:
         yield from storage.iter_object_chunks(storage.upload_part_key(tenant_id, upload_id, part_id))
     except StorageError as exc:
-        raise InvalidInput(f"part '{part_id}' was not added to upload {upload_id}", param="part_ids") from exc
+        raise InvalidInput(f"part '{echo(part_id)}' was not added to upload {upload_id}", param="part_ids") from exc
 
 
 def _pending(tenant_id: str, upload_id: str) -> Upload:

@@ -29,6 +29,11 @@ def bucket_object_s3_key(tenant_id: str, bucket: str, key: str) -> str:
     return f"{tenant_id}/buckets/{bucket}/{key}"
 
 
+def spool_key(tenant_id: str, name: str) -> str:
+    """An answer too large for Lambda, kept for the client to fetch; a lifecycle rule drops `spool/` after a day."""
+    return f"spool/{tenant_id}/{name}"
+
+
 def copy_object(source: str, target: str) -> None:
     """A server-side copy: the bytes never pass through the caller."""
     try:
