@@ -6,11 +6,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from tenancy import tenant_of
 
-from batch_core.responses import RESPONSE_LIMIT_BYTES, encoded_size, spool
+from batch_core.responses import fits, spool
 
 
 def fit_response(event: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    if encoded_size(answer) <= RESPONSE_LIMIT_BYTES:
+    if fits(answer):
         return answer
     body = answer.get("body") or ""
     data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()

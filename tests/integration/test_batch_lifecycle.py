@@ -205,7 +205,7 @@ def test_the_console_list_pages_past_its_limit_with_a_cursor(console: Console) -
 def test_console_metadata_takes_any_json_value_and_is_an_empty_object_when_unset(console: Console) -> None:
     metadata = {"team": "a", "priority": 2, "ratio": 0.25, "tags": ["x", "y"], "owner": {"id": 7}, "draft": False}
     with_metadata = console.create(
-        {"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")], **{"metadata": metadata}}
+        {"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")], "metadata": metadata}
     )
     without = console.create({"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")]})
 

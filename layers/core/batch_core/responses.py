@@ -12,13 +12,13 @@ from batch_core.dal import storage
 
 # Lambda answers at most 6 MB (6,291,456 bytes); the rest is room for the status, headers and envelope.
 RESPONSE_LIMIT_BYTES = 5_767_168
-_PAGE_LIMIT_BYTES = RESPONSE_LIMIT_BYTES - 64 * 1024
+_ENVELOPE_BYTES = 64 * 1024
 Item = TypeVar("Item", bound=BaseModel)
 
 
-def encoded_size(answer: dict[str, Any]) -> int:
+def fits(answer: dict[str, Any]) -> bool:
     """Lambda's runtime writes the answer with json.dumps, so each non-ASCII character costs its \\u escape."""
-    return len(json.dumps(answer))
+    return len(json.dumps(answer)) <= RESPONSE_LIMIT_BYTES
 
 
 def base64_fits(size: int) -> bool:
@@ -38,6 +38,6 @@ def fit_page(items: list[Item]) -> tuple[list[Item], bool]:
     size = 0
     for count, item in enumerate(items):
         size += len(json.dumps(json.dumps(item.model_dump(mode="json"), separators=(",", ":"))))
-        if size > _PAGE_LIMIT_BYTES:
+        if size > RESPONSE_LIMIT_BYTES - _ENVELOPE_BYTES:
             return items[: max(count, 1)], True
     return items, False
