@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from response_size import fit_response
 
 from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
 from batch_core.idempotency import IDEMPOTENCY
@@ -88,4 +89,4 @@ def handle_storage_error(exc: StorageError) -> Response:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    return app.resolve(event, context)
+    return fit_response(event, app.resolve(event, context))

@@ -9,7 +9,8 @@ from batch_core.batches import cancel_batch, create_batch, get_batch, list_batch
 from batch_core.idempotency import create_batch_once
 from batch_core.lines import list_items
 from batch_core.models.batch import CreateBatchRequest
-from batch_core.models.console import ConsoleBatch, ConsoleList
+from batch_core.models.bounds import MAX_ID_CHARS
+from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleList
 from batch_core.results import render_results
 
 router = APIGatewayHttpRouter()
@@ -32,10 +33,14 @@ def handle_create_batch(request: Annotated[CreateBatchRequest, Body()]) -> Respo
 
 @router.get(CONSOLE)
 def handle_list_batches(
-    status: Annotated[str | None, Query()] = None, limit: Annotated[int, Query()] = 50
-) -> ConsoleList:
-    batches, _ = list_batches(tenant(), status=status, limit=limit)
-    return ConsoleList(data=[ConsoleBatch.of(batch) for batch in batches])
+    status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+    limit: Annotated[int, Query()] = 50,
+    cursor: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+) -> ConsoleBatchList:
+    """Newest first; `cursor` (a page's `nextCursor`) continues below the page it came from."""
+    batches, has_more = list_batches(tenant(), status=status, limit=limit, after=cursor)
+    next_cursor = batches[-1].id if has_more else None
+    return ConsoleBatchList(data=[ConsoleBatch.of(batch) for batch in batches], nextCursor=next_cursor)
 
 
 @router.get(f"{CONSOLE}/<batch_id>")
@@ -51,7 +56,7 @@ def handle_cancel_batch(batch_id: str) -> ConsoleBatch:
 @router.get(f"{CONSOLE}/<batch_id>/items")
 def handle_list_items(
     batch_id: str,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
     limit: Annotated[int, Query()] = 100,
     skip: Annotated[int, Query()] = 0,
 ) -> ConsoleList:
@@ -59,7 +64,7 @@ def handle_list_items(
 
 
 @router.get(f"{CONSOLE}/<batch_id>/results")
-def handle_get_results(batch_id: str, status: Annotated[str | None, Query()] = None):
+def handle_get_results(batch_id: str, status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None):
     results = render_results(get_batch(tenant(), batch_id), status)
     if results.url:
         return Response(status_code=302, headers={"Location": results.url}, body="")

@@ -9,12 +9,17 @@ from batch_core.buckets import (
     complete_upload,
     delete_object,
     download_object,
+    get_bucket,
     get_object,
+    list_buckets,
     list_objects,
     presign_upload,
     upload_object,
 )
+from batch_core.models.bounds import MAX_NAME_CHARS
 from batch_core.models.bucket_object import (
+    BucketEnvelope,
+    BucketList,
     DeletedObject,
     ObjectEnvelope,
     ObjectList,
@@ -29,6 +34,17 @@ BUCKETS = "/api/client/v1/files/buckets"
 
 def tenant() -> str:
     return tenant_of(router.current_event)
+
+
+@router.get(BUCKETS)
+def handle_list_buckets() -> BucketList:
+    found = list_buckets(tenant())
+    return BucketList(buckets=found, count=len(found))
+
+
+@router.get(f"{BUCKETS}/<bucket>")
+def handle_get_bucket(bucket: str) -> BucketEnvelope:
+    return BucketEnvelope(bucket=get_bucket(tenant(), bucket))
 
 
 @router.post(f"{BUCKETS}/<bucket>/objects")
@@ -51,9 +67,12 @@ def handle_complete_upload(bucket: str, key: str) -> ObjectEnvelope:
 
 @router.get(f"{BUCKETS}/<bucket>/objects")
 def handle_list_objects(
-    bucket: str, limit: Annotated[int, Query()] = 50, cursor: Annotated[str | None, Query()] = None
+    bucket: str,
+    limit: Annotated[int, Query()] = 50,
+    cursor: Annotated[str | None, Query(max_length=2 * MAX_NAME_CHARS)] = None,
+    search: Annotated[str | None, Query(max_length=MAX_NAME_CHARS)] = None,
 ) -> ObjectList:
-    found, next_cursor = list_objects(tenant(), bucket, limit=limit, cursor=cursor)
+    found, next_cursor = list_objects(tenant(), bucket, limit=limit, cursor=cursor, search=search)
     return ObjectList(files=found, count=len(found), nextCursor=next_cursor)
 
 

@@ -7,6 +7,7 @@ from email.policy import HTTP
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from batch_core.errors import InvalidInput
+from batch_core.models.bounds import MAX_NAME_CHARS, echo
 
 
 def read_event_form(event: APIGatewayProxyEventV2) -> dict[str, tuple[str | None, bytes]]:
@@ -23,5 +24,11 @@ def read_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, byt
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if isinstance(name, str):
-            form[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
+            form[name] = (_bounded_filename(part.get_filename(), name), part.get_payload(decode=True) or b"")
     return form
+
+
+def _bounded_filename(filename: str | None, part: str) -> str | None:
+    if filename is not None and len(filename) > MAX_NAME_CHARS:
+        raise InvalidInput(f"the '{echo(part)}' part's filename is longer than {MAX_NAME_CHARS} characters", param=part)
+    return filename

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -10,13 +10,21 @@ from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, 
 from batch_core.errors import InvalidInput
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
 from batch_core.models.batch import OpenAICreateBatch
+from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.openai import DeletedFile, OpenAIBatch, OpenAIFile, OpenAIList
+from batch_core.responses import fit_page
 
 router = APIGatewayHttpRouter()
 
 
 def tenant() -> str:
     return tenant_of(router.current_event)
+
+
+def page_of(data: list[Any], has_more: bool) -> OpenAIList:
+    """A page cut to fit Lambda's answer says `has_more`, so the SDK's auto-pager asks for the rest."""
+    fitted, cut = fit_page(data)
+    return OpenAIList.of(fitted, has_more or cut)
 
 
 @router.post("/v1/files")
@@ -31,10 +39,10 @@ def handle_upload_file() -> OpenAIFile:
 
 @router.get("/v1/files")
 def handle_list_files(
-    limit: Annotated[int, Query()] = 10_000, after: Annotated[str | None, Query()] = None
+    limit: Annotated[int, Query()] = 10_000, after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None
 ) -> OpenAIList:
     found, has_more = list_files(tenant(), limit=limit, after=after)
-    return OpenAIList.of([OpenAIFile.of(stored) for stored in found], has_more)
+    return page_of([OpenAIFile.of(stored) for stored in found], has_more)
 
 
 @router.get("/v1/files/<file_id>")
@@ -62,10 +70,10 @@ def handle_create_openai_batch(request: Annotated[OpenAICreateBatch, Body()]) ->
 
 @router.get("/v1/batches")
 def handle_list_openai_batches(
-    limit: Annotated[int, Query()] = 20, after: Annotated[str | None, Query()] = None
+    limit: Annotated[int, Query()] = 20, after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None
 ) -> OpenAIList:
     batches, has_more = list_batches(tenant(), limit=min(limit, 100), after=after)
-    return OpenAIList.of([OpenAIBatch.of(batch) for batch in batches], has_more)
+    return page_of([OpenAIBatch.of(batch) for batch in batches], has_more)
 
 
 @router.get("/v1/batches/<batch_id>")
@@ -75,4 +83,4 @@ def handle_get_openai_batch(batch_id: str) -> OpenAIBatch:
 
 @router.post("/v1/batches/<batch_id>/cancel")
 def handle_cancel_openai_batch(batch_id: str) -> OpenAIBatch:
-    return OpenAIBatch.of(cancel_batch(tenant(), batch_id, cancelled_is_done=True))
+    return OpenAIBatch.of(cancel_batch(tenant(), batch_id))

@@ -185,3 +185,30 @@ def test_unknown_batch_is_404_with_a_clear_error(console: Console) -> None:
 
     assert answer.status == 404
     assert answer.json() == {"error": "Batch 'batch_missing' not found"}
+
+
+def test_the_console_list_pages_past_its_limit_with_a_cursor(console: Console) -> None:
+    ids = [
+        console.create({"endpoint": "/v1/chat/completions", "requests": [chat_line("x", f"n{n}")]}).json()["id"]
+        for n in range(5)
+    ]
+
+    first = console.call("GET", CONSOLE, query="limit=2").json()
+    second = console.call("GET", CONSOLE, query=f"limit=2&cursor={first['nextCursor']}").json()
+    third = console.call("GET", CONSOLE, query=f"limit=2&cursor={second['nextCursor']}").json()
+
+    pages = [[batch["id"] for batch in page["data"]] for page in (first, second, third)]
+    assert pages == [[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]
+    assert (first["object"], first["nextCursor"], third["nextCursor"]) == ("list", ids[3], None)
+
+
+def test_console_metadata_takes_any_json_value_and_is_an_empty_object_when_unset(console: Console) -> None:
+    metadata = {"team": "a", "priority": 2, "ratio": 0.25, "tags": ["x", "y"], "owner": {"id": 7}, "draft": False}
+    with_metadata = console.create(
+        {"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")], "metadata": metadata}
+    )
+    without = console.create({"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")]})
+
+    assert with_metadata.status == 201 and with_metadata.json()["metadata"] == metadata
+    assert console.get(with_metadata.json()["id"]).json()["metadata"] == metadata
+    assert without.json()["metadata"] == {} and console.get(without.json()["id"]).json()["metadata"] == {}

@@ -32,3 +32,16 @@ def test_openai_errors_use_the_openai_envelope_and_console_errors_their_own(cons
         }
     }
     assert console_missing.json() == {"error": "Batch 'batch_none' not found"}
+
+
+def test_the_openai_view_of_console_metadata_shows_values_that_are_not_strings_as_json(console: Console) -> None:
+    metadata = {"team": "a", "priority": 2, "tags": ["x", "y"], "owner": {"id": 7}, "draft": False}
+    batch_id = console.create(
+        {"endpoint": "/v1/chat/completions", "requests": [chat_line("a", "x")], "metadata": metadata}
+    ).json()["id"]
+
+    seen = console.call("GET", f"/v1/batches/{batch_id}").json()
+    listed = console.call("GET", "/v1/batches").json()["data"][0]
+
+    expected = {"team": "a", "priority": "2", "tags": '["x","y"]', "owner": '{"id":7}', "draft": "false"}
+    assert seen["metadata"] == expected and listed["metadata"] == expected

@@ -97,3 +97,31 @@ def test_expiry_marks_unfinished_lines_expired_and_keeps_finished_results(
 
 def _succeeded(console: Console, batch_id: str) -> set[str]:
     return {item["custom_id"] for item in console.items(batch_id, "status=succeeded").json()["data"]}
+
+
+def test_cancel_of_a_cancelled_batch_answers_the_batch_again_on_both_surfaces(console: Console) -> None:
+    batch_id = console.create({"endpoint": CHAT, "requests": [chat_line(f"c{n}", "x") for n in range(6)]}).json()["id"]
+    console.wait(batch_id, {"in_progress"}, deliver=False)
+    console.cancel(batch_id)
+    cancelled = console.wait(batch_id)
+
+    again = console.cancel(batch_id)
+    openai_again = console.call("POST", f"/v1/batches/{batch_id}/cancel")
+
+    assert cancelled["status"] == "cancelled"
+    assert again.status == 200 and again.json() == cancelled
+    assert openai_again.status == 200
+    assert openai_again.json()["status"] == "cancelled"
+    assert openai_again.json()["cancelled_at"] == cancelled["cancelled_at"]
+
+
+def test_openai_cancel_of_a_finished_batch_is_a_400_naming_its_status(console: Console) -> None:
+    batch_id = console.create({"endpoint": CHAT, "requests": [chat_line("a", "x")]}).json()["id"]
+    console.wait(batch_id)
+
+    answer = console.call("POST", f"/v1/batches/{batch_id}/cancel")
+
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == (
+        f"batch {batch_id} is completed; only validating or in_progress batches can be cancelled"
+    )

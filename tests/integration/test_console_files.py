@@ -258,3 +258,80 @@ def test_deleting_the_input_object_while_its_batch_runs_lets_every_line_finish(c
     assert deleted.status == 200
     assert batch["status"] == "completed" and batch["request_counts"]["completed"] == 7
     assert [line["custom_id"] for line in console.result_lines(batch_id)] == [f"d{n}" for n in range(7)]
+
+
+def test_buckets_list_and_get_answer_the_console_sdk_shape(console: Console, system: LocalSystem) -> None:
+    _upload(console, "alpha", "a.txt", b"a")
+    _upload(console, "beta", "b.txt", b"b")
+    _upload(console, "beta", "c.txt", b"c")
+    Console(system, KEY_B).call("POST", f"{BUCKETS}/gamma/objects", {"fileName": "x", "data": "eA=="})
+
+    listed = console.call("GET", BUCKETS)
+    got = console.call("GET", f"{BUCKETS}/beta")
+
+    assert listed.status == 200 and listed.json()["count"] == 2
+    buckets = listed.json()["buckets"]
+    assert [bucket["key"] for bucket in buckets] == ["alpha", "beta"]
+    assert set(buckets[1]) == {"_id", "key", "name", "provider", "status", "createdAt", "updatedAt"}
+    assert (buckets[1]["name"], buckets[1]["provider"], buckets[1]["status"]) == ("beta", "s3", "active")
+    assert got.status == 200 and got.json() == {"bucket": buckets[1]}
+    assert buckets[1]["createdAt"] <= buckets[1]["updatedAt"]
+
+
+def test_an_unknown_bucket_is_404_with_a_clear_error(console: Console) -> None:
+    answer = console.call("GET", f"{BUCKETS}/nothing-here")
+
+    assert answer.status == 404 and answer.json() == {"error": "Bucket 'nothing-here' not found"}
+
+
+def test_objects_list_honours_search_on_name_and_key_ignoring_case(console: Console) -> None:
+    for name in ("Report-2024.csv", "notes.txt", "old-report.txt", "image.png"):
+        _upload(console, "docs", name, b"x")
+    _upload(console, "docs", "plain.txt", b"x", keyHint="quarterly REPORT")
+
+    first = console.call("GET", f"{BUCKETS}/docs/objects", query="search=report&limit=2").json()
+    rest = console.call("GET", f"{BUCKETS}/docs/objects", query=f"search=report&limit=2&cursor={first['nextCursor']}")
+
+    assert [file["key"] for file in first["files"]] == ["Report-2024.csv", "old-report.txt"]
+    assert [file["key"] for file in rest.json()["files"]] == ["quarterly-REPORT"]
+    assert rest.json()["nextCursor"] is None
+
+
+def test_object_metadata_keeps_any_json_value(console: Console) -> None:
+    metadata = {"score": 0.5, "tags": ["a", "b"], "nested": {"ok": True, "n": None}, "empty": ""}
+
+    uploaded = _upload(console, "meta", "m.txt", b"x", metadata=metadata)
+
+    assert uploaded.status == 201 and uploaded.json()["file"]["metadata"] == metadata
+    assert console.call("GET", f"{BUCKETS}/meta/objects/m.txt").json()["file"]["metadata"] == metadata
+
+
+OVERSIZED_UPLOADS = [
+    ({"keyHint": "k" * 2000}, "keyHint: String should have at most 255 characters"),
+    ({"fileName": "f" * 256}, "fileName: String should have at most 255 characters"),
+    ({"contentType": "text/" + "x" * 300}, "contentType: String should have at most 255 characters"),
+    ({"metadata": {"big": "v" * 450_000}}, "metadata: metadata is longer than 8192 characters as JSON"),
+    ({"metadata": {f"k{n}": n for n in range(33)}}, "metadata: metadata may hold at most 32 keys"),
+    ({"metadata": {"k" * 65: 1}}, f"metadata: metadata key '{'k' * 40}…' is longer than 64 characters"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), OVERSIZED_UPLOADS, ids=[m[:30] for _, m in OVERSIZED_UPLOADS])
+def test_an_oversized_upload_field_is_400_and_writes_nothing(
+    console: Console, system: LocalSystem, fields: dict[str, object], message: str
+) -> None:
+    inline = console.call("POST", f"{BUCKETS}/b/objects", {"fileName": "x.txt", "data": "eA==", **fields})
+    presigned = console.call("POST", f"{BUCKETS}/b/uploads", {"fileName": "x.txt", **fields})
+
+    assert (inline.status, inline.json()) == (400, {"error": message})
+    assert (presigned.status, presigned.json()) == (400, {"error": message})
+    assert boto3.client("s3").list_objects_v2(Bucket=system.stack.ref("BatchBucket"))["KeyCount"] == 0
+    items = boto3.client("dynamodb").scan(TableName=system.stack.ref("BatchTable"))["Items"]
+    assert all(item["pk"]["S"].startswith("APIKEY#") for item in items)
+
+
+def test_an_object_key_past_the_bound_is_404_not_a_storage_error(console: Console) -> None:
+    answer = console.call("GET", f"{BUCKETS}/b/objects/{'k' * 2000}")
+
+    assert answer.status == 404
+    assert answer.json() == {"error": f"Object '{'k' * 40}…' not found in bucket 'b'"}

@@ -1,13 +1,14 @@
 import json
 from pathlib import Path
+from urllib.parse import urlparse
 
 import boto3
 import pytest
 
-from batch_core import results
+from batch_core import responses, results
 from batch_core.dal import storage
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line
+from tests.integration.conftest import CONSOLE, Console, chat_line
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -81,3 +82,66 @@ def test_results_larger_than_a_lambda_response_redirect_to_a_streamed_object(
     assert key in answer.headers["location"]
     spooled = boto3.client("s3").get_object(Bucket=system.stack.ref("BatchBucket"), Key=key)["Body"].read()
     assert spooled == inline
+
+
+HEAVY = "\u0001"  # seven bytes once escaped in the body and again in Lambda's answer
+HEAVY_METADATA = {HEAVY * 62 + f"{n:02d}": HEAVY * 512 for n in range(16)}
+
+
+def _heavy_batches(console: Console, count: int) -> list[str]:
+    """Batches with the most metadata allowed: about 65 KB each in Lambda's answer."""
+    line = {"custom_id": "m", "body": {"model": "e", "input": "x"}}
+    body = {"endpoint": "/v1/embeddings", "requests": [line], "metadata": HEAVY_METADATA}
+    return list(reversed([console.create(body).json()["id"] for _ in range(count)]))
+
+
+def _spooled(system: LocalSystem, location: str) -> bytes:
+    bucket = system.stack.ref("BatchBucket")
+    key = urlparse(location).path.lstrip("/").removeprefix(f"{bucket}/")
+    assert key.startswith("spool/tenant-a/")
+    return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_a_console_batch_list_past_the_response_limit_redirects_to_the_whole_page(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _heavy_batches(console, 5)
+    inline = console.call("GET", CONSOLE).json()
+    monkeypatch.setattr(responses, "RESPONSE_LIMIT_BYTES", 200_000)
+
+    answer = console.call("GET", CONSOLE)
+
+    assert answer.status == 302 and answer.body == b""
+    page = json.loads(_spooled(system, answer.headers["location"]))
+    assert [batch["id"] for batch in page["data"]] == ids
+    assert page["data"][0]["metadata"] == HEAVY_METADATA and page == inline
+
+
+def test_an_openai_batch_list_past_the_response_limit_shrinks_the_page_and_says_has_more(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _heavy_batches(console, 5)
+    monkeypatch.setattr(responses, "RESPONSE_LIMIT_BYTES", 200_000)
+
+    pages = [console.call("GET", "/v1/batches", query="limit=100").json()]
+    while pages[-1]["has_more"]:
+        pages.append(console.call("GET", "/v1/batches", query=f"limit=100&after={pages[-1]['last_id']}").json())
+
+    assert [len(page["data"]) for page in pages] == [2, 2, 1]
+    assert [batch["id"] for page in pages for batch in page["data"]] == ids
+
+
+def test_a_response_escaped_past_the_limit_is_measured_as_lambda_counts_it(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = console.create(
+        {"endpoint": "/v1/chat/completions", "requests": [chat_line("q", "\u00e9" * 20_000)]}
+    ).json()["id"]
+    console.wait(batch_id)
+    inline = console.results(batch_id).body
+    monkeypatch.setattr(responses, "RESPONSE_LIMIT_BYTES", 100_000)
+
+    answer = console.results(batch_id)
+
+    assert len(inline) < 100_000 < len(json.dumps(inline.decode()))
+    assert answer.status == 302 and _spooled(system, answer.headers["location"]) == inline

@@ -412,11 +412,6 @@ def _all_probes(world: World) -> Iterator[Probe]:
     yield from _authorization_probes()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="on fix/leaks alone: JSON body parsing (non-UTF-8, deep nesting, lone surrogates) is fixed on fix/lines, "
-    "field bounds and metadata storage on fix/api; passes with both merged",
-)
 def test_no_hostile_input_on_any_route_gets_a_server_error(system: LocalSystem, world: World) -> None:
     server_errors = []
     probes = list(_all_probes(world))

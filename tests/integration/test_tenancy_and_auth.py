@@ -31,7 +31,7 @@ def test_another_tenant_gets_404_on_every_route_and_does_not_see_the_batch(
 
     assert [answer.status for answer in answers] == [404, 404, 404, 404]
     assert all(answer.json() == not_found for answer in answers)
-    assert tenant_b.call("GET", CONSOLE).json() == {"object": "list", "data": []}
+    assert tenant_b.call("GET", CONSOLE).json() == {"object": "list", "data": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize("key", [None, "wrong-key"])

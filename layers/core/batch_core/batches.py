@@ -26,6 +26,7 @@ from batch_core.models.batch import (
     RequestCounts,
     window_seconds,
 )
+from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.observability import logger
 from batch_core.settings import get_settings
 from batch_core.validation import LineValidator
@@ -167,7 +168,7 @@ def _start(batch: Batch) -> None:
 
 def get_batch(tenant_id: str, batch_id: str) -> Batch:
     """The tenant's batch; another tenant's batch is indistinguishable from a missing one."""
-    batch = get_batch_in_db(batch_id)
+    batch = get_batch_in_db(batch_id) if len(batch_id) <= MAX_ID_CHARS else None
     if batch is None or batch.tenant_id != tenant_id:
         raise BatchNotFound(batch_id)
     return batch
@@ -182,11 +183,11 @@ def list_batches(
     return found[:limit], len(found) > limit
 
 
-def cancel_batch(tenant_id: str, batch_id: str, *, cancelled_is_done: bool = False) -> Batch:
-    """Stops new lines from starting; running lines finish. Cancelling twice answers the same batch
-    (even once it is cancelled, where the caller counts that as done, as the OpenAI surface does)."""
+def cancel_batch(tenant_id: str, batch_id: str) -> Batch:
+    """Stops new lines from starting; running lines finish. Cancelling a cancelling or cancelled batch
+    answers it unchanged, on both surfaces; a batch that ended otherwise cannot be cancelled."""
     batch = get_batch(tenant_id, batch_id)
-    if batch.status == "cancelling" or (cancelled_is_done and batch.status == "cancelled"):
+    if batch.status in ("cancelling", "cancelled"):
         return batch
     if batch.status not in CANCELLABLE:
         raise InvalidTransition(
@@ -197,7 +198,7 @@ def cancel_batch(tenant_id: str, batch_id: str, *, cancelled_is_done: bool = Fal
             batch_id, expected=CANCELLABLE, changes={"status": "cancelling", "cancelling_at": int(time.time())}
         )
     except InvalidTransition:
-        return cancel_batch(tenant_id, batch_id, cancelled_is_done=cancelled_is_done)
+        return cancel_batch(tenant_id, batch_id)
     if batch.task_token:
         signal_cancelled(batch.task_token)
     return batch

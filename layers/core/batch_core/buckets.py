@@ -14,13 +14,18 @@ from batch_core.dal import storage
 from batch_core.dal.objects_db import (
     complete_object_in_db,
     delete_object_in_db,
+    get_bucket_in_db,
     get_object_in_db,
+    list_buckets_in_db,
     list_objects_in_db,
+    put_bucket_in_db,
     put_object_in_db,
 )
-from batch_core.errors import InvalidInput, InvalidTransition, ObjectNotFound
-from batch_core.models.bucket_object import BucketObject, PresignUploadRequest, UploadObjectRequest
-from batch_core.results import INLINE_LIMIT_BYTES, Results
+from batch_core.errors import BucketNotFound, InvalidInput, InvalidTransition, ObjectNotFound
+from batch_core.models.bounds import MAX_NAME_CHARS, echo
+from batch_core.models.bucket_object import Bucket, BucketObject, PresignUploadRequest, UploadObjectRequest
+from batch_core.responses import base64_fits
+from batch_core.results import Results
 
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -31,11 +36,17 @@ INCOMPLETE_SECONDS = UPLOAD_URL_SECONDS + 86400
 
 
 def upload_object(tenant_id: str, bucket: str, request: UploadObjectRequest) -> BucketObject:
+    """Every check runs before the bytes are written; if no key is free, the written bytes are removed."""
+    check_bucket_name(bucket)
     data, declared_type = decode_data(request.data)
     content_type = request.contentType or declared_type or _guess_type(request.fileName)
     s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
     storage.put_object(s3_key, data, content_type)
-    return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
+    try:
+        return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
+    except InvalidInput:
+        storage.delete_object(s3_key)
+        raise
 
 
 def presign_upload(tenant_id: str, bucket: str, request: PresignUploadRequest) -> tuple[BucketObject, str]:
@@ -91,19 +102,31 @@ def object_location(tenant_id: str, bucket: str, key: str) -> str:
 
 def download_object(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, Results]:
     stored, s3_key, _ = _find(tenant_id, bucket, key)
-    if stored.size > INLINE_LIMIT_BYTES:
+    if not base64_fits(stored.size):
         return stored, Results(url=storage.presigned_url(s3_key))
     return stored, Results(body=storage.get_object(s3_key))
 
 
+def list_buckets(tenant_id: str) -> list[Bucket]:
+    return list_buckets_in_db(tenant_id)
+
+
+def get_bucket(tenant_id: str, bucket: str) -> Bucket:
+    found = get_bucket_in_db(tenant_id, bucket) if _BUCKET.match(bucket) else None
+    if found is None:
+        raise BucketNotFound(bucket)
+    return found
+
+
 def list_objects(
-    tenant_id: str, bucket: str, *, limit: int, cursor: str | None
+    tenant_id: str, bucket: str, *, limit: int, cursor: str | None, search: str | None = None
 ) -> tuple[list[BucketObject], str | None]:
-    """A page of objects by key, and the cursor of the next page (None after the last)."""
+    """A page of objects by key (with `search`, those whose name or key holds it, ignoring case),
+    and the cursor of the next page (None after the last)."""
     check_bucket_name(bucket)
     limit = max(1, min(limit, 1000))
     after = _decode_cursor(cursor) if cursor else None
-    found = list_objects_in_db(tenant_id, bucket, limit=limit + 1, after_key=after)
+    found = list_objects_in_db(tenant_id, bucket, limit=limit + 1, after_key=after, search=search)
     page = found[:limit]
     more = len(found) > limit
     return page, base64.urlsafe_b64encode(page[-1].key.encode()).decode() if more else None
@@ -156,8 +179,9 @@ def _record(
     check_bucket_name(bucket)
     base = _UNSAFE.sub("-", hint).strip("-.") or "file"
     now = _now()
+    put_bucket_in_db(tenant_id, bucket, now)
     for attempt in range(5):
-        key = base if attempt == 0 else f"{base}-{_suffix(s3_key, attempt)}"
+        key = base if attempt == 0 else f"{base[: MAX_NAME_CHARS - 7]}-{_suffix(s3_key, attempt)}"
         stored = BucketObject(
             id=uuid.uuid4().hex,
             key=key,
@@ -174,7 +198,7 @@ def _record(
         taken = get_object_in_db(tenant_id, bucket, key)
         if taken is not None and taken[1] == s3_key:
             return taken[0]
-    raise InvalidInput(f"could not find a free key for '{hint}' in bucket '{bucket}'", param="keyHint")
+    raise InvalidInput(f"could not find a free key for '{echo(hint)}' in bucket '{bucket}'", param="keyHint")
 
 
 def _suffix(s3_key: str, attempt: int) -> str:
@@ -186,7 +210,7 @@ def _find(tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) ->
     """The object, where its bytes are and whether they have arrived; one still being uploaded is
     only found when `incomplete` says so, as it has nothing to read yet."""
     check_bucket_name(bucket)
-    found = get_object_in_db(tenant_id, bucket, key)
+    found = get_object_in_db(tenant_id, bucket, key) if len(key) <= MAX_NAME_CHARS else None
     if found is None or not (found[2] or incomplete):
         raise ObjectNotFound(bucket, key)
     return found
@@ -194,7 +218,7 @@ def _find(tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) ->
 
 def check_bucket_name(bucket: str, param: str = "bucket") -> None:
     if not _BUCKET.match(bucket):
-        raise InvalidInput(f"{param} '{bucket}' must be 1-64 letters, digits, '.', '_' or '-'", param=param)
+        raise InvalidInput(f"{param} '{echo(bucket)}' must be 1-64 letters, digits, '.', '_' or '-'", param=param)
 
 
 def _decode_cursor(cursor: str) -> str:

@@ -1,5 +1,7 @@
 from typing import Any
 
+from batch_core.models.bounds import echo
+
 
 class BatchError(Exception):
     """Base of the errors the core raises on purpose; handlers map them to HTTP answers."""
@@ -47,22 +49,27 @@ class NotFound(BatchError):
 
 class BatchNotFound(NotFound):
     def __init__(self, batch_id: str):
-        super().__init__(f"Batch '{batch_id}' not found")
+        super().__init__(f"Batch '{echo(batch_id)}' not found")
 
 
 class FileNotFound(NotFound):
     def __init__(self, file_id: str):
-        super().__init__(f"No file found with id '{file_id}'")
+        super().__init__(f"No file found with id '{echo(file_id)}'")
 
 
 class ObjectNotFound(NotFound):
     def __init__(self, bucket: str, key: str):
-        super().__init__(f"Object '{key}' not found in bucket '{bucket}'")
+        super().__init__(f"Object '{echo(key)}' not found in bucket '{echo(bucket)}'")
+
+
+class BucketNotFound(NotFound):
+    def __init__(self, bucket: str):
+        super().__init__(f"Bucket '{echo(bucket)}' not found")
 
 
 class UploadNotFound(NotFound):
     def __init__(self, upload_id: str):
-        super().__init__(f"No upload found with id '{upload_id}'")
+        super().__init__(f"No upload found with id '{echo(upload_id)}'")
 
 
 class InvalidTransition(BatchError):

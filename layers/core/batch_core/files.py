@@ -8,8 +8,10 @@ from batch_core.dal.batches_db import batch_ttl
 from batch_core.dal.files_db import delete_file_in_db, get_file_in_db, list_files_in_db, put_file_in_db
 from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.models.batch import Batch
+from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
-from batch_core.results import INLINE_LIMIT_BYTES, Results
+from batch_core.responses import base64_fits
+from batch_core.results import Results
 from batch_core.settings import get_settings
 
 UPLOAD_PURPOSES = ("batch",)
@@ -37,7 +39,7 @@ def new_uploaded_file(tenant_id: str, filename: str, size: int) -> StoredFile:
 
 def upload_file(tenant_id: str, filename: str, purpose: str, data: bytes) -> StoredFile:
     if purpose not in UPLOAD_PURPOSES:
-        raise InvalidInput(f"purpose must be 'batch', not '{purpose}'", param="purpose")
+        raise InvalidInput(f"purpose must be 'batch', not '{echo(purpose)}'", param="purpose")
     if not data:
         raise InvalidInput("the file is empty", param="file")
     stored = new_uploaded_file(tenant_id, filename, len(data))
@@ -47,7 +49,7 @@ def upload_file(tenant_id: str, filename: str, purpose: str, data: bytes) -> Sto
 
 
 def get_file(tenant_id: str, file_id: str) -> StoredFile:
-    stored = get_file_in_db(file_id)
+    stored = get_file_in_db(file_id) if len(file_id) <= MAX_ID_CHARS else None
     if stored is None or stored.tenant_id != tenant_id:
         raise FileNotFound(file_id)
     return stored
@@ -72,7 +74,7 @@ def delete_file(tenant_id: str, file_id: str) -> StoredFile:
 
 def file_content(tenant_id: str, file_id: str) -> Results:
     stored = get_file(tenant_id, file_id)
-    if stored.bytes > INLINE_LIMIT_BYTES:
+    if not base64_fits(stored.bytes):
         return Results(url=storage.presigned_url(stored.object_key))
     return Results(body=storage.get_object(stored.object_key))
 

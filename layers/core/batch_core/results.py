@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from batch_core.dal import storage
 from batch_core.lines import iter_finished_lines, to_output_line
 from batch_core.models.batch import Batch
+from batch_core.responses import RESPONSE_LIMIT_BYTES
 
-INLINE_LIMIT_BYTES = 5 * 1024 * 1024
+# Escaping only grows the text, so a longer document cannot fit a Lambda answer and streams to S3 at once;
+# a shorter one is answered inline, and the API handler links it instead if its escaped answer is too large.
+INLINE_LIMIT_BYTES = RESPONSE_LIMIT_BYTES
 
 
 @dataclass

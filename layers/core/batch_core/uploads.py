@@ -16,6 +16,7 @@ from batch_core.dal.uploads_db import (
 )
 from batch_core.errors import InvalidInput, InvalidTransition, StorageError, UploadNotFound
 from batch_core.files import UPLOAD_PURPOSES, new_uploaded_file
+from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile
 from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, Upload
 
@@ -28,7 +29,7 @@ CLAIM_SECONDS = 60
 
 def create_upload(tenant_id: str, request: CreateUploadRequest) -> Upload:
     if request.purpose not in UPLOAD_PURPOSES:
-        raise InvalidInput(f"purpose must be 'batch', not '{request.purpose}'", param="purpose")
+        raise InvalidInput(f"purpose must be 'batch', not '{echo(request.purpose)}'", param="purpose")
     if not 0 < request.bytes <= MAX_UPLOAD_BYTES:
         raise InvalidInput(f"bytes must be between 1 and {MAX_UPLOAD_BYTES}", param="bytes")
     now = int(time.time())
@@ -47,7 +48,7 @@ def create_upload(tenant_id: str, request: CreateUploadRequest) -> Upload:
 
 
 def get_upload(tenant_id: str, upload_id: str) -> Upload:
-    upload = get_upload_in_db(upload_id)
+    upload = get_upload_in_db(upload_id) if len(upload_id) <= MAX_ID_CHARS else None
     if upload is None or upload.tenant_id != tenant_id:
         raise UploadNotFound(upload_id)
     return upload
@@ -117,7 +118,7 @@ def _part_chunks(tenant_id: str, upload_id: str, part_id: str) -> Iterator[bytes
     try:
         yield from storage.iter_object_chunks(storage.upload_part_key(tenant_id, upload_id, part_id))
     except StorageError as exc:
-        raise InvalidInput(f"part '{part_id}' was not added to upload {upload_id}", param="part_ids") from exc
+        raise InvalidInput(f"part '{echo(part_id)}' was not added to upload {upload_id}", param="part_ids") from exc
 
 
 def _pending(tenant_id: str, upload_id: str) -> Upload:

@@ -4,7 +4,7 @@ from botocore.exceptions import ClientError
 
 from batch_core.dal import keys
 from batch_core.dal.clients import client, condition_failed
-from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.dal.codec import from_attributes, from_json_text, to_attributes, to_json_text, value
 from batch_core.dal.listing import newest_first
 from batch_core.errors import InvalidTransition, StorageError
 from batch_core.models.batch import Batch, RequestCounts
@@ -26,6 +26,7 @@ def batch_ttl(expires_at: int) -> int:
 
 def _to_item(batch: Batch) -> dict[str, Any]:
     data = batch.model_dump(exclude={"request_counts", "usage"})
+    data["metadata"] = to_json_text(batch.metadata)
     data.update({f"n_{name}": getattr(batch.request_counts, name) for name in _COUNTERS})
     data.update({name: getattr(batch.usage, name) for name in _TOKENS})
     data["ttl"] = batch_ttl(batch.expires_at)
@@ -36,6 +37,7 @@ def _to_item(batch: Batch) -> dict[str, Any]:
 
 def _from_item(item: dict[str, Any]) -> Batch:
     data = from_attributes(item)
+    data["metadata"] = from_json_text(data.get("metadata"))
     counts = RequestCounts(**{name: data.pop(f"n_{name}", 0) for name in _COUNTERS})
     tokens = {name: data.pop(name, 0) for name in _TOKENS}
     usage = Usage(**tokens, total_tokens=sum(tokens.values()))

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set):
         return {_plain(item) for item in value}
     return value
+
+
+def to_json_text(data: dict[str, Any] | None) -> str | None:
+    """A client's free-form map, kept as JSON text: DynamoDB has no floats and no empty keys."""
+    return None if data is None else json.dumps(data, separators=(",", ":"))
+
+
+def from_json_text(stored: Any) -> Any:
+    """Reads what `to_json_text` wrote; a record from before it holds the map itself."""
+    return json.loads(stored) if isinstance(stored, str) else stored
 
 
 def value(python_value: Any) -> dict[str, Any]:

@@ -60,3 +60,12 @@ def bucket_object_key(tenant_id: str, bucket: str, key: str) -> dict[str, str]:
 
 def upload_key(upload_id: str) -> dict[str, str]:
     return {"pk": f"UPLOAD#{upload_id}", "sk": "UPLOAD"}
+
+
+def tenant_buckets_partition(tenant_id: str) -> str:
+    return f"BUCKETS#{tenant_id}"
+
+
+def bucket_key(tenant_id: str, bucket: str) -> dict[str, str]:
+    """A tenant's buckets share a partition, sorted by name, so listing them is one query."""
+    return {"pk": tenant_buckets_partition(tenant_id), "sk": f"BUCKET#{bucket}"}

@@ -49,7 +49,7 @@ def new_staging_key(tenant_id: str) -> str:
 
 
 def spool_key(tenant_id: str, name: str) -> str:
-    """An oversized API response, read once through a presigned URL."""
+    """An answer too large for Lambda, kept for the client to fetch; a lifecycle rule drops `spool/` after a day."""
     return f"spool/{tenant_id}/{name}"
 
 

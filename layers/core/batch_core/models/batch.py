@@ -3,6 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from batch_core.models.bounds import ConsoleMetadata, Identifier, Name, OpenAIMetadata, echo
 from batch_core.models.usage import Usage
 
 Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
@@ -16,22 +17,19 @@ TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 _WINDOW = re.compile(r"^(\d{1,7})(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_WINDOW_SECONDS = 7 * 86400
-MAX_METADATA_KEYS = 16
-MAX_METADATA_KEY_CHARS = 64
-MAX_METADATA_VALUE_CHARS = 512
 
 
 def window_seconds(window: str) -> int:
     """Seconds in a completion window such as "30m", "24h" or "7d"; ValueError if malformed."""
     match = _WINDOW.match(window)
     if not match:
-        raise ValueError(f"completion_window '{window}' must look like '30m', '24h' or '7d'")
+        raise ValueError(f"completion_window '{echo(window)}' must look like '30m', '24h' or '7d'")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 class FileRef(BaseModel):
-    bucket_key: str
-    object_key: str | None = None
+    bucket_key: Name
+    object_key: Name | None = None
 
 
 class RequestCounts(BaseModel):
@@ -51,7 +49,7 @@ class BatchOptions(BaseModel):
 
     endpoint: str
     completion_window: str = "24h"
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, Any] | None = None
 
     @field_validator("endpoint")
     @classmethod
@@ -67,33 +65,21 @@ class BatchOptions(BaseModel):
             raise ValueError("completion_window must be at most 7d")
         return value
 
-    @field_validator("metadata")
-    @classmethod
-    def _bounded_metadata(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        if value is None:
-            return value
-        if len(value) > MAX_METADATA_KEYS:
-            raise ValueError(f"metadata may hold at most {MAX_METADATA_KEYS} keys")
-        for key, item in value.items():
-            if len(key) > MAX_METADATA_KEY_CHARS:
-                raise ValueError(f"metadata key '{key[:20]}…' is longer than {MAX_METADATA_KEY_CHARS} characters")
-            if len(item) > MAX_METADATA_VALUE_CHARS:
-                raise ValueError(f"metadata value of '{key}' is longer than {MAX_METADATA_VALUE_CHARS} characters")
-        return value
-
 
 class CreateBatchRequest(BatchOptions):
     """The console's create body; line contents are checked separately so errors can name the line."""
 
+    metadata: ConsoleMetadata | None = None
     requests: list[Any] | None = None
     input_file: FileRef | None = None
-    output_bucket_key: str | None = None
+    output_bucket_key: Name | None = None
 
 
 class OpenAICreateBatch(BatchOptions):
     """The OpenAI surface's create body: the lines are in an uploaded file."""
 
-    input_file_id: str
+    metadata: OpenAIMetadata | None = None
+    input_file_id: Identifier
 
 
 class Batch(BaseModel):
@@ -121,7 +107,7 @@ class Batch(BaseModel):
     errors: list[dict[str, Any]] = Field(default_factory=list)
     request_counts: RequestCounts = Field(default_factory=RequestCounts)
     usage: Usage = Field(default_factory=Usage)
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, Any] | None = None
     units: int = 0
     unit_lines: int = 0
     cancel_swept: bool = False

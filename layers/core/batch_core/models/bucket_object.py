@@ -2,6 +2,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from batch_core.models.bounds import MAX_NAME_CHARS, Name, ObjectMetadata
+
 
 class BucketObject(BaseModel):
     """A file in one of a tenant's console buckets, in the console's wire shape (camelCase, ISO times)."""
@@ -17,19 +19,15 @@ class BucketObject(BaseModel):
     updatedAt: str  # noqa: N815
 
 
-class UploadObjectRequest(BaseModel):
-    fileName: str = Field(min_length=1, max_length=255)  # noqa: N815
-    contentType: str | None = None  # noqa: N815
-    data: str
-    metadata: dict[str, Any] | None = None
-    keyHint: str | None = None  # noqa: N815
-
-
 class PresignUploadRequest(BaseModel):
-    fileName: str = Field(min_length=1, max_length=255)  # noqa: N815
-    contentType: str | None = None  # noqa: N815
-    metadata: dict[str, Any] | None = None
-    keyHint: str | None = None  # noqa: N815
+    fileName: str = Field(min_length=1, max_length=MAX_NAME_CHARS)  # noqa: N815
+    contentType: Name | None = None  # noqa: N815
+    metadata: ObjectMetadata | None = None
+    keyHint: Name | None = None  # noqa: N815
+
+
+class UploadObjectRequest(PresignUploadRequest):
+    data: str
 
 
 class ObjectEnvelope(BaseModel):
@@ -41,6 +39,27 @@ class PresignedUpload(BaseModel):
     uploadUrl: str  # noqa: N815
     method: str = "PUT"
     headers: dict[str, str]
+
+
+class Bucket(BaseModel):
+    """A tenant's bucket in the console's wire shape; it exists from its first object on."""
+
+    id: str = Field(serialization_alias="_id")
+    key: str
+    name: str
+    provider: str = "s3"
+    status: str = "active"
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+
+
+class BucketEnvelope(BaseModel):
+    bucket: Bucket
+
+
+class BucketList(BaseModel):
+    buckets: list[Bucket]
+    count: int
 
 
 class ObjectList(BaseModel):

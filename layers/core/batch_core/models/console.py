@@ -20,7 +20,7 @@ class ConsoleBatch(BaseModel):
     errors: list[dict[str, Any]]
     request_counts: RequestCounts
     usage: Usage
-    metadata: dict[str, str] | None
+    metadata: dict[str, Any]
     created_at: int
     started_at: int | None
     completed_at: int | None
@@ -36,9 +36,16 @@ class ConsoleBatch(BaseModel):
         output_file = None
         if batch.output_bucket_key:
             output_file = FileRef(bucket_key=batch.output_bucket_key, object_key=batch.output_object_key)
-        return cls(output_file=output_file, **batch.model_dump(exclude={"object"}))
+        fields = batch.model_dump(exclude={"object", "metadata"})
+        return cls(output_file=output_file, metadata=batch.metadata or {}, **fields)
 
 
 class ConsoleList(BaseModel):
     object: Literal["list"] = "list"
     data: list[Any]
+
+
+class ConsoleBatchList(ConsoleList):
+    """A page of batches; `nextCursor` (the console's name, as its files list has it) is the `cursor` of the next."""
+
+    nextCursor: str | None  # noqa: N815

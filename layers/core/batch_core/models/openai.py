@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from batch_core.models.batch import Batch, BatchStatus
+from batch_core.models.bounds import as_text
 from batch_core.models.file import StoredFile, error_file_id, output_file_id
 
 
@@ -87,6 +88,7 @@ class OpenAIBatch(BaseModel):
                 total=counts.total, completed=counts.completed, failed=counts.failed + counts.expired
             ),
             usage=OpenAIUsage(**batch.usage.model_dump()),
+            metadata={key: as_text(item) for key, item in batch.metadata.items()} if batch.metadata else batch.metadata,
         )
 
 
@@ -103,7 +105,6 @@ _SHARED = {
     "expired_at",
     "cancelling_at",
     "cancelled_at",
-    "metadata",
 }
 
 

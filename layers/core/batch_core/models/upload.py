@@ -1,9 +1,11 @@
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from batch_core.models.bounds import Identifier, Name
 from batch_core.models.openai import OpenAIFile
 
+MAX_UPLOAD_PARTS = 10_000
 UploadStatus = Literal["pending", "completed", "cancelled", "expired"]
 
 
@@ -23,15 +25,17 @@ class Upload(BaseModel):
 
 
 class CreateUploadRequest(BaseModel):
-    filename: str
-    purpose: str
+    filename: Name
+    purpose: Identifier
     bytes: int
-    mime_type: str
+    mime_type: Name
 
 
 class CompleteUploadRequest(BaseModel):
-    part_ids: list[str]
-    md5: str | None = None
+    """An upload's parts are at most a Lambda request each, so 10,000 of them hold far more than its 8 GB."""
+
+    part_ids: list[Identifier] = Field(max_length=MAX_UPLOAD_PARTS)
+    md5: Identifier | None = None
 
 
 class OpenAIUpload(BaseModel):
