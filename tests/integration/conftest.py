@@ -129,6 +129,20 @@ def chat_line(custom_id: str, text: str, model: str = "gpt-4o-mini") -> dict[str
     return {"custom_id": custom_id, "body": {"model": model, "messages": [{"role": "user", "content": text}]}}
 
 
+def input_file_lines(prefix: str, count: int) -> bytes:
+    """An OpenAI batch input file of `count` chat lines with custom ids `<prefix>0`, `<prefix>1`, …"""
+    lines = [
+        {
+            "custom_id": f"{prefix}{n}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": chat_line("", f"{n}")["body"],
+        }
+        for n in range(count)
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
 def queue_url(system: LocalSystem, logical_id: str) -> str:
     return system.stack.ref(logical_id)
 

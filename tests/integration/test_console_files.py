@@ -8,7 +8,7 @@ import requests
 
 from batch_core.dal.objects_db import get_object_in_db
 from embedded.system import LocalSystem
-from tests.integration.conftest import KEY_B, Console, chat_line
+from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines
 
 BUCKETS = "/api/client/v1/files/buckets"
 
@@ -179,19 +179,6 @@ def test_an_object_presigned_but_never_uploaded_is_404_until_completed(console: 
     assert early.json() == {"error": "no bytes were uploaded for object 'later.txt'; PUT them to the upload URL first"}
 
 
-def _input_lines(prefix: str, count: int) -> bytes:
-    lines = [
-        {
-            "custom_id": f"{prefix}{n}",
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": chat_line("", f"{prefix} {n}")["body"],
-        }
-        for n in range(count)
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
-
-
 def _source_key(bucket: str, key: str) -> str:
     found = get_object_in_db("tenant-a", bucket, key)
     assert found is not None
@@ -209,7 +196,7 @@ def _file_batch(console: Console, key: str) -> str:
 def test_a_batch_runs_the_lines_it_validated_though_its_object_is_overwritten_after(
     console: Console, system: LocalSystem
 ) -> None:
-    key = _upload(console, "inputs", "pinned.jsonl", _input_lines("kept", 4)).json()["file"]["key"]
+    key = _upload(console, "inputs", "pinned.jsonl", input_file_lines("kept", 4)).json()["file"]["key"]
     batch_id = _file_batch(console, key)
     console.wait(batch_id, {"in_progress"}, deliver=False)
 
@@ -225,13 +212,13 @@ def test_a_batch_runs_the_lines_it_validated_though_its_object_is_overwritten_af
 def test_a_batch_whose_object_changed_before_it_was_prepared_fails_naming_the_input_file(
     console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = _upload(console, "inputs", "swapped.jsonl", _input_lines("first", 3)).json()["file"]["key"]
+    key = _upload(console, "inputs", "swapped.jsonl", input_file_lines("first", 3)).json()["file"]["key"]
     invoke = system.lambdas.invoke
 
     def swap_then_invoke(function: str, event: Any) -> Any:
         if function.endswith("PrepareFunction"):
             boto3.client("s3").put_object(
-                Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=_input_lines("late", 5)
+                Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=input_file_lines("late", 5)
             )
         return invoke(function, event)
 
@@ -248,7 +235,7 @@ def test_a_batch_whose_object_changed_before_it_was_prepared_fails_naming_the_in
 
 
 def test_deleting_the_input_object_while_its_batch_runs_lets_every_line_finish(console: Console) -> None:
-    key = _upload(console, "inputs", "deleted.jsonl", _input_lines("d", 7)).json()["file"]["key"]
+    key = _upload(console, "inputs", "deleted.jsonl", input_file_lines("d", 7)).json()["file"]["key"]
     batch_id = _file_batch(console, key)
     console.wait(batch_id, {"in_progress"}, deliver=False)
 

@@ -87,15 +87,7 @@ def test_executor_crash_mid_unit_then_redelivery_gives_exact_counts(
 def test_poison_unit_goes_to_the_dead_letter_queue_and_the_batch_still_ends(
     console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dead_letters = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url(system, "DeadLetterQueue"), AttributeNames=["QueueArn"]
-    )
-    set_queue(
-        system,
-        "WorkQueue",
-        VisibilityTimeout="1",
-        RedrivePolicy=json.dumps({"deadLetterTargetArn": dead_letters["Attributes"]["QueueArn"], "maxReceiveCount": 2}),
-    )
+    _redrive_after(system, 2, VisibilityTimeout="1")
     real_range = storage.get_range
 
     def unreadable_after_first_unit(key: str, start: int, end: int) -> bytes:
@@ -153,14 +145,7 @@ def _use_settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
 def test_a_unit_that_waits_more_often_than_the_queue_redrives_still_completes_every_line(
     console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dead_letters = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url(system, "DeadLetterQueue"), AttributeNames=["QueueArn"]
-    )
-    set_queue(
-        system,
-        "WorkQueue",
-        RedrivePolicy=json.dumps({"deadLetterTargetArn": dead_letters["Attributes"]["QueueArn"], "maxReceiveCount": 2}),
-    )
+    _redrive_after(system, 2)
     _use_settings(monkeypatch, MAX_LINE_ATTEMPTS="8", RETRY_MAX_SECONDS="1")
     lines = [chat_line("busy", "throttled [fault:429x4]"), chat_line("calm", "fine"), chat_line("calm-2", "also fine")]
 
@@ -211,3 +196,13 @@ def test_a_unit_too_slow_for_one_invocation_finishes_over_several_attempts_each_
     [unit] = _units(system, batch["id"])
     assert unit["state"]["S"] == "done"
     assert len(unit["parts"]["L"]) >= 3
+
+
+def _redrive_after(system: LocalSystem, receives: int, **attributes: str) -> None:
+    """The work queue dead-letters a message after `receives` failed deliveries."""
+    dead_letters = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(system, "DeadLetterQueue"), AttributeNames=["QueueArn"]
+    )
+    target = dead_letters["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": receives})
+    set_queue(system, "WorkQueue", RedrivePolicy=policy, **attributes)

@@ -1,5 +1,4 @@
 import hashlib
-import json
 import threading
 import time
 from typing import Any
@@ -10,7 +9,7 @@ import pytest
 from batch_core.dal import keys
 from embedded.gateway import GatewayResponse
 from embedded.system import LocalSystem
-from tests.integration.conftest import KEY_A, Console, chat_line
+from tests.integration.conftest import KEY_A, Console, chat_line, input_file_lines
 
 _BOUNDARY = "test-form-boundary"
 
@@ -26,19 +25,6 @@ def _form(fields: dict[str, tuple[str | None, bytes]]) -> tuple[bytes, dict[str,
 def _send_form(system: LocalSystem, path: str, fields: dict[str, tuple[str | None, bytes]]) -> GatewayResponse:
     body, headers = _form(fields)
     return system.request("POST", path, key=KEY_A, body=body, headers=headers)
-
-
-def _lines(prefix: str, count: int) -> bytes:
-    lines = [
-        {
-            "custom_id": f"{prefix}{n}",
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": chat_line("", f"{n}")["body"],
-        }
-        for n in range(count)
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
 
 def _upload_file(system: LocalSystem, name: str, data: bytes) -> dict[str, Any]:
@@ -66,7 +52,7 @@ def _stored_keys(system: LocalSystem, prefix: str) -> list[str]:
 def test_deleting_the_input_file_while_its_batch_runs_lets_every_line_finish(
     console: Console, system: LocalSystem
 ) -> None:
-    file_id = _upload_file(system, "running.jsonl", _lines("r", 5))["id"]
+    file_id = _upload_file(system, "running.jsonl", input_file_lines("r", 5))["id"]
     batch_id = _create_batch(console, file_id)
     console.wait(batch_id, {"in_progress"}, deliver=False)
 
@@ -81,7 +67,7 @@ def test_deleting_the_input_file_while_its_batch_runs_lets_every_line_finish(
 def test_a_batch_whose_file_was_deleted_before_it_was_prepared_fails_naming_the_file(
     console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    file_id = _upload_file(system, "gone.jsonl", _lines("g", 2))["id"]
+    file_id = _upload_file(system, "gone.jsonl", input_file_lines("g", 2))["id"]
     invoke = system.lambdas.invoke
     deletes: list[int] = []
 
@@ -121,7 +107,7 @@ def _new_upload(console: Console, data: bytes, name: str) -> tuple[str, list[str
 
 
 def test_concurrent_completes_of_one_upload_make_exactly_one_file(console: Console, system: LocalSystem) -> None:
-    data = _lines("c", 6)
+    data = input_file_lines("c", 6)
     upload_id, parts = _new_upload(console, data, "concurrent.jsonl")
     start = threading.Barrier(4)
     answers: list[GatewayResponse] = []
@@ -145,7 +131,7 @@ def test_concurrent_completes_of_one_upload_make_exactly_one_file(console: Conso
 
 
 def test_a_wrong_md5_is_400_stores_no_file_and_leaves_the_upload_pending(console: Console, system: LocalSystem) -> None:
-    data = _lines("m", 3)
+    data = input_file_lines("m", 3)
     digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
     upload_id, parts = _new_upload(console, data, "checked.jsonl")
 
@@ -161,14 +147,14 @@ def test_a_wrong_md5_is_400_stores_no_file_and_leaves_the_upload_pending(console
 
 
 def test_an_uploaded_file_expires_after_the_retention_period(system: LocalSystem) -> None:
-    uploaded = _upload_file(system, "kept.jsonl", _lines("k", 1))
+    uploaded = _upload_file(system, "kept.jsonl", input_file_lines("k", 1))
 
     assert uploaded["expires_at"] == uploaded["created_at"] + 30 * 86400
 
 
 def test_a_file_record_past_its_ttl_is_neither_listed_nor_found(console: Console, system: LocalSystem) -> None:
-    kept = _upload_file(system, "kept.jsonl", _lines("k", 1))
-    expired = _upload_file(system, "expired.jsonl", _lines("e", 1))
+    kept = _upload_file(system, "kept.jsonl", input_file_lines("k", 1))
+    expired = _upload_file(system, "expired.jsonl", input_file_lines("e", 1))
     boto3.client("dynamodb").update_item(
         TableName=system.stack.ref("BatchTable"),
         Key={name: {"S": part} for name, part in keys.file_key(expired["id"]).items()},
