@@ -3,12 +3,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 KEY = "bench-key"
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -45,10 +46,17 @@ def local_stack(environment: dict[str, str]) -> Iterator["StackProcess"]:
         while not process.stdout.readline().startswith("Ready on"):
             if process.poll() is not None:
                 raise RuntimeError("the local stack exited before it was ready")
+        # Its logs must go on being read: a full pipe blocks the stack's next log write.
+        threading.Thread(target=_discard, args=(process.stdout,), name="stack-output", daemon=True).start()
         yield StackProcess(port, process.pid)
     finally:
         process.kill()  # its clean shutdown is the e2e tests' concern; here it would only add time
         process.wait()
+
+
+def _discard(stream: IO[str]) -> None:
+    for _ in stream:
+        pass
 
 
 class StackProcess:

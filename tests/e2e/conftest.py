@@ -4,6 +4,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,27 +54,38 @@ class RunningStack:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        self._ready = threading.Event()
+        # The stack logs a few KB per batch for as long as it runs: a pipe nobody reads fills up
+        # (64 KiB) and blocks its next log write, and with it the handler that logs.
+        self._reader = threading.Thread(target=self._read_output, name="stack-output", daemon=True)
+        self._reader.start()
         self._wait_until_ready(timeout=60)
+
+    def _read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            if line.startswith("Ready on"):
+                self._ready.set()
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
+        while not self._ready.wait(0.1):
+            if self.process.poll() is not None:
+                self._reader.join(timeout=5)
                 raise RuntimeError("local stack exited:\n" + "".join(self.output))
-            self.output.append(line)
-            if line.startswith("Ready on"):
-                return
-        raise TimeoutError("local stack not ready:\n" + "".join(self.output))
+            if time.monotonic() > deadline:
+                raise TimeoutError("local stack not ready:\n" + "".join(self.output))
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
         try:
-            _, _ = self.process.communicate(timeout=20)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+        finally:
+            self._reader.join(timeout=5)
         return self.process.returncode
 
     def call(
