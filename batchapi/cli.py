@@ -43,7 +43,8 @@ def read_requests(path: Path, endpoint: str | None) -> tuple[str, list[dict[str,
     """OpenAI batch input lines ({custom_id, method, url, body}) to the console's requests."""
     requests: list[dict[str, Any]] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a file saved with a byte order mark reads as the service reads it.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as problem:
         raise UsageError(f"cannot read {path}: {problem}") from problem
     for number, raw in enumerate(text.splitlines(), start=1):

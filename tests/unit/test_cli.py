@@ -40,6 +40,15 @@ def test_openai_input_lines_become_console_requests(tmp_path: Path) -> None:
     assert requests == [{"custom_id": "a", "body": body}]
 
 
+def test_an_input_file_opening_with_a_byte_order_mark_reads_like_the_service_reads_it(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    body = {"model": "m", "input": "x"}
+    line = json.dumps({"custom_id": "a", "url": "/v1/embeddings", "body": body})
+    source.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+
+    assert read_requests(source, None) == ("/v1/embeddings", [{"custom_id": "a", "body": body}])
+
+
 def test_a_bad_input_line_is_named(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"custom_id": "a", "url": "/v1/embeddings", "body": {}}\n{oops\n')
