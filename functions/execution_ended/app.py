@@ -3,6 +3,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.errors import BatchNotFound
 from batch_core.models.workflow import ExecutionEndedEvent
 from batch_core.observability import logger, tracer
 from batch_core.tracking import mark_failed
@@ -16,6 +17,12 @@ def lambda_handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[s
     Functions' history limit, or a MarkFailed that could not write) must not leave its batch running."""
     ended = event.detail
     logger.append_keys(batch_id=ended.name)
-    status = mark_failed(ended.name, f"the batch's workflow ended {ended.status.lower()}; no further lines will run")
+    try:
+        status = mark_failed(
+            ended.name, f"the batch's workflow ended {ended.status.lower()}; no further lines will run"
+        )
+    except BatchNotFound:
+        # Not a batch's execution, or its record has expired: nothing to end, and nothing to retry for a day.
+        return {"status": "missing"}
     logger.info("workflow ended", extra={"execution_status": ended.status, "error": ended.error, "status": status})
     return {"status": status}

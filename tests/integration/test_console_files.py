@@ -6,6 +6,7 @@ import boto3
 import pytest
 import requests
 
+from batch_core import buckets
 from batch_core.dal.objects_db import get_object_in_db
 from embedded.system import LocalSystem
 from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines
@@ -322,3 +323,22 @@ def test_an_object_key_past_the_bound_is_404_not_a_storage_error(console: Consol
 
     assert answer.status == 404
     assert answer.json() == {"error": f"Object '{'k' * 40}…' not found in bucket 'b'"}
+
+
+def test_a_complete_whose_write_went_through_before_a_retry_keeps_the_objects_bytes(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    presigned = _presign(console, "direct", "retried.txt")
+    key = presigned["file"]["key"]
+    _put(presigned, b"kept bytes")
+    complete = buckets.complete_object_in_db
+
+    def written_then_condition_failed(*arguments: Any) -> bool:
+        assert complete(*arguments)
+        return False
+
+    monkeypatch.setattr(buckets, "complete_object_in_db", written_then_condition_failed)
+    completed = console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
+
+    assert completed.status == 200 and completed.json()["file"]["size"] == len(b"kept bytes")
+    assert console.call("GET", f"{BUCKETS}/direct/objects/{key}/download").body == b"kept bytes"

@@ -5,7 +5,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
+from batch_core import uploads
 from batch_core.dal import keys
 from embedded.gateway import GatewayResponse
 from embedded.system import LocalSystem
@@ -187,3 +189,23 @@ def test_the_bucket_lifecycle_expires_each_kind_by_prefix_and_never_the_users_ob
     assert [(rule["Filter"]["Prefix"], rule["AbortIncompleteMultipartUpload"]) for rule in aborting] == [
         ("", {"DaysAfterInitiation": 1})
     ]
+
+
+def test_a_completion_whose_answer_was_lost_after_it_committed_keeps_the_files_bytes(
+    console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = input_file_lines("t", 2)
+    upload_id, parts = _new_upload(console, data, "committed.jsonl")
+    finish = uploads.finish_upload_in_db
+
+    def committed_then_no_answer(*arguments: Any) -> None:
+        finish(*arguments)
+        raise ReadTimeoutError(endpoint_url="dynamodb")
+
+    monkeypatch.setattr(uploads, "finish_upload_in_db", committed_then_no_answer)
+    lost = console.call("POST", f"/v1/uploads/{upload_id}/complete", {"part_ids": parts})
+
+    assert lost.status == 500
+    listed = console.call("GET", "/v1/files").json()["data"]
+    assert [file["filename"] for file in listed] == ["committed.jsonl"]
+    assert console.call("GET", f"/v1/files/{listed[0]['id']}/content").body == data

@@ -1,5 +1,6 @@
 import pytest
 
+from batch_core.dal.api_keys_db import put_api_key_in_db
 from batch_core.errors import InvalidInput
 from embedded.__main__ import api_keys_from_environment
 from embedded.system import LocalSystem
@@ -82,6 +83,12 @@ def test_a_tenant_id_outside_the_rule_is_rejected_and_its_key_does_not_work(
         "starting with a letter or digit"
     )
     assert system.request("GET", CONSOLE, key="key-of-a-bad-tenant").status == 401
+
+
+def test_a_key_stored_by_hand_for_a_tenant_outside_the_rule_is_refused(system: LocalSystem) -> None:
+    put_api_key_in_db("key-stored-by-hand", "x#FILES")
+
+    assert system.request("GET", CONSOLE, key="key-stored-by-hand").status == 401
 
 
 def test_an_api_key_with_spaces_is_rejected(system: LocalSystem) -> None:

@@ -1,4 +1,6 @@
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -155,3 +157,10 @@ def test_an_execution_stopped_outside_the_workflow_ends_its_batch_failed(console
     assert batch["status"] == "failed"
     assert batch["error_message"] == "the batch's workflow ended aborted; no further lines will run"
     assert batch["failed_at"] is not None
+
+
+def test_an_execution_event_for_no_known_batch_ends_cleanly_so_it_is_not_retried(system: LocalSystem) -> None:
+    ended = json.loads((Path(__file__).parents[2] / "events/execution_ended.json").read_text())
+    ended["detail"]["name"] = "batch_never_created"
+
+    assert system.lambdas.invoke(system.stack.ref("ExecutionEndedFunction"), ended) == {"status": "missing"}

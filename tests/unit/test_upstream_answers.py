@@ -105,3 +105,8 @@ def test_retry_after_may_be_an_http_date() -> None:
     delay = _retry_after(formatdate(usegmt=True, timeval=time.time() + 20))
 
     assert delay is not None and 18 <= delay <= 20
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("inf", None), ("nan", None), ("1e300", 86400.0), ("-5", 0.0)])
+def test_retry_after_is_at_most_a_day_and_never_unbounded(header: str, seconds: float | None) -> None:
+    assert _retry_after(header) == seconds

@@ -21,7 +21,7 @@ from batch_core.dal.objects_db import (
     put_bucket_in_db,
     put_object_in_db,
 )
-from batch_core.errors import BucketNotFound, InvalidInput, InvalidTransition, ObjectNotFound
+from batch_core.errors import BatchError, BucketNotFound, InvalidInput, InvalidTransition, ObjectNotFound
 from batch_core.models.bounds import MAX_NAME_CHARS, echo
 from batch_core.models.bucket_object import Bucket, BucketObject, PresignUploadRequest, UploadObjectRequest
 from batch_core.responses import base64_fits
@@ -44,7 +44,7 @@ def upload_object(tenant_id: str, bucket: str, request: UploadObjectRequest) -> 
     storage.put_object(s3_key, data, content_type)
     try:
         return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
-    except InvalidInput:
+    except BatchError:
         storage.delete_object(s3_key)
         raise
 
@@ -81,11 +81,17 @@ def complete_upload(tenant_id: str, bucket: str, key: str) -> BucketObject:
     if not storage.copy_version(staging_key, head["ETag"], s3_key):
         raise InvalidInput(f"the bytes of object '{key}' changed while completing; complete it again", param="key")
     done = stored.model_copy(update={"size": head["ContentLength"], "updatedAt": _now()})
-    if not complete_object_in_db(tenant_id, done, staging_key, s3_key):
+    if not complete_object_in_db(tenant_id, done, staging_key, s3_key) and not _points_to(done, tenant_id, s3_key):
         storage.delete_object(s3_key)
         raise InvalidTransition(f"object '{key}' in bucket '{bucket}' is already complete")
     storage.delete_object(staging_key)
     return done
+
+
+def _points_to(stored: BucketObject, tenant_id: str, s3_key: str) -> bool:
+    """Whether the record already points to `s3_key`: a retried write of ours that had gone through."""
+    found = get_object_in_db(tenant_id, stored.bucketKey, stored.key)
+    return found is not None and found[1] == s3_key
 
 
 def get_object(tenant_id: str, bucket: str, key: str) -> BucketObject:

@@ -23,17 +23,18 @@ def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadl
     """Runs the unit once, until `deadline` (a `time.monotonic()` instant: the invocation's end); returns the
     seconds to wait before it should run again, or None when it is settled.
 
-    A duplicate delivery finds the unit claimed or done and changes nothing: while another delivery holds
-    the unit, that one carries it on (its attempt requeues the unit, or its message returns if it crashed).
+    A redundant message finds the unit claimed by another message or done, and changes nothing: the holder
+    carries the unit on (its attempt requeues the unit, or its message returns if it crashed). A redelivery of
+    the holder's own message, while the lease still runs, waits for the lease as a crashed attempt would.
     """
-    if message.not_before is not None and message.not_before > time.time():
-        return message.not_before - time.time()
     settings = get_settings()
     batch = get_batch_in_db(message.batch_id)
     if batch is None or batch.status not in RUNNABLE:
         if batch is not None and batch.status == "cancelling":
             _cancel_unit(batch, message)
         return None
+    if message.not_before is not None and message.not_before > time.time():
+        return message.not_before - time.time()
     now = int(time.time())
     unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds, holder=delivery)
     if unit is None:

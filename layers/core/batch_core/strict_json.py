@@ -17,6 +17,7 @@ from batch_core.errors import BatchError
 MAX_INT_DIGITS = 4300
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PATH_KEY_CHARS = 40
+_PATH_PARTS = 8
 _seen = threading.local()  # whether the current parse met a number it cannot carry
 
 Path = tuple[str | int, ...]
@@ -54,9 +55,10 @@ def loads(data: bytes | str, max_depth: int) -> Any:
 
 
 def render_path(path: Path) -> str:
-    """`body.messages.0.content`, with long keys cut so a message stays short."""
-    parts = (str(part) if len(str(part)) <= _PATH_KEY_CHARS else f"{str(part)[:_PATH_KEY_CHARS]}…" for part in path)
-    return ".".join(parts)
+    """`body.messages.0.content`, with long keys and long paths cut, so a hundred listed problems stay
+    small enough for the workflow's payload and the batch record."""
+    parts = [str(part) if len(str(part)) <= _PATH_KEY_CHARS else f"{str(part)[:_PATH_KEY_CHARS]}…" for part in path]
+    return ".".join(parts[:_PATH_PARTS]) + (".…" if len(parts) > _PATH_PARTS else "")
 
 
 def _text(data: bytes | str) -> str:

@@ -79,11 +79,12 @@ def complete_upload(tenant_id: str, upload_id: str, request: CompleteUploadReque
         raise
     try:
         finish_upload_in_db(upload.id, claim, stored)
-    except BaseException:
+    except (InvalidTransition, StorageError):
+        # AWS answered that nothing was written; with no answer at all the bytes stay, as the record may point
+        # to them (the `files/` lifecycle rule removes them otherwise).
         storage.delete_object(stored.object_key)
         raise
-    for part_id in request.part_ids:
-        storage.delete_object(storage.upload_part_key(tenant_id, upload.id, part_id))
+    storage.delete_objects([storage.upload_part_key(tenant_id, upload.id, part_id) for part_id in request.part_ids])
     return upload.model_copy(update={"status": "completed", "file_id": stored.id}), stored
 
 

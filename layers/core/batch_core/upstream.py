@@ -1,6 +1,7 @@
 """The OpenAI-compatible upstream: one HTTP call per line attempt, and what its answer means."""
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from batch_core.models.line import LineError, LineResult, RequestLine
 from batch_core.models.usage import Usage
 from batch_core.observability import logger
 from batch_core.settings import Settings, get_settings
+
+_MAX_RETRY_AFTER_SECONDS = 86400.0
 
 
 class UpstreamUnreachable(Exception):
@@ -167,13 +170,14 @@ def _backoff(attempt: int, settings: Settings) -> float:
 
 
 def _retry_after(header: str | None) -> float | None:
+    """Seconds from the header (a number or an HTTP date), at most a day: a longer pause is no use to a window."""
     if not header:
         return None
     try:
-        return max(0.0, float(header))
+        seconds = float(header)
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+        try:
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER_SECONDS) if math.isfinite(seconds) else None

@@ -7,6 +7,7 @@ from typing import Any
 from batch_core import strict_json
 from batch_core.errors import InvalidInput, InvalidLines
 from batch_core.models.bodies import body_problem
+from batch_core.models.bounds import echo
 from batch_core.models.line import RequestLine
 from batch_core.strict_json import JsonProblem, render_path
 
@@ -51,7 +52,8 @@ def stored_line(entry: Any, number: int, endpoint: str) -> tuple[bytes, RequestL
 def read_request_body(text: str) -> Any:
     """Any JSON request body, read by the line rules; a fault inside a create's `requests` names its line."""
     try:
-        return strict_json.loads(text, MAX_LINE_DEPTH)
+        # A create's lines sit two levels down (`requests`, the entry), and keep a file line's depth.
+        return strict_json.loads(text, MAX_LINE_DEPTH + 2)
     except JsonProblem as problem:
         path = problem.path
         if len(path) < 2 or path[0] != "requests" or not isinstance(path[1], int):
@@ -132,7 +134,7 @@ class LineValidator:
         if custom_id is None:
             return
         if custom_id in self._custom_ids:
-            raise _rejection(number, "custom_id", f"'{custom_id}' duplicates line {self._custom_ids[custom_id]}")
+            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {self._custom_ids[custom_id]}")
         self._custom_ids[custom_id] = number
 
 

@@ -114,6 +114,18 @@ def delete_object(key: str) -> None:
         raise StorageError(f"could not delete {key}") from exc
 
 
+def delete_objects(keys: list[str]) -> None:
+    """Deletes many objects, a thousand to a request (S3's most)."""
+    for start in range(0, len(keys), 1000):
+        chunk = [{"Key": key} for key in keys[start : start + 1000]]
+        try:
+            answer = client("s3").delete_objects(Bucket=_bucket(), Delete={"Objects": chunk, "Quiet": True})
+        except ClientError as exc:
+            raise StorageError(f"could not delete {len(chunk)} objects") from exc
+        if answer.get("Errors"):
+            raise StorageError(f"could not delete {len(answer['Errors'])} objects: {answer['Errors'][0]}")
+
+
 def input_key(tenant_id: str, batch_id: str) -> str:
     return f"{_batch_prefix(tenant_id, batch_id)}/input.jsonl"
 

@@ -59,7 +59,11 @@ def finish_upload_in_db(upload_id: str, claim: str, stored: StoredFile) -> None:
         {":completed": "completed", ":file": stored.id, ":claim": claim},
     )
     try:
-        client("dynamodb").transact_write_items(TransactItems=[{"Update": completed}, file_put(stored)])
+        # The claim as the request token: botocore's own retry of a transaction that did commit succeeds again
+        # instead of failing its condition.
+        client("dynamodb").transact_write_items(
+            TransactItems=[{"Update": completed}, file_put(stored)], ClientRequestToken=claim
+        )
     except ClientError as exc:
         if condition_failed(exc):
             raise InvalidTransition(f"upload {upload_id} is no longer being completed by this request") from exc
