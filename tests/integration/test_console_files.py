@@ -7,6 +7,8 @@ import pytest
 import requests
 
 from batch_core import buckets
+from batch_core.dal import keys
+from batch_core.dal.codec import to_attributes
 from batch_core.dal.objects_db import get_object_in_db
 from embedded.system import LocalSystem
 from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines
@@ -342,3 +344,18 @@ def test_a_complete_whose_write_went_through_before_a_retry_keeps_the_objects_by
 
     assert completed.status == 200 and completed.json()["file"]["size"] == len(b"kept bytes")
     assert console.call("GET", f"{BUCKETS}/direct/objects/{key}/download").body == b"kept bytes"
+
+
+def test_an_upload_abandoned_past_its_expiry_frees_its_key(console: Console, system: LocalSystem) -> None:
+    abandoned = _presign(console, "direct", "again.txt")["file"]["key"]
+    boto3.client("dynamodb").update_item(
+        TableName=system.stack.ref("BatchTable"),
+        Key=to_attributes(keys.bucket_object_key("tenant-a", "direct", abandoned)),
+        UpdateExpression="SET #ttl = :past",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+    again = _presign(console, "direct", "again.txt")["file"]["key"]
+
+    assert abandoned == again == "again.txt"

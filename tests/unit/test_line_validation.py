@@ -18,7 +18,7 @@ def rejection_of(validator: LineValidator) -> InvalidInput:
     with pytest.raises(InvalidLines) as rejected:
         validator.finish()
     assert rejected.value.total == 1
-    return rejected.value.errors[0]
+    return rejected.value.problems[0]
 
 
 def test_valid_entries_become_the_lines_the_batch_stores() -> None:
@@ -113,7 +113,7 @@ def test_embeddings_need_input_and_refuse_chat_parameters() -> None:
     with pytest.raises(InvalidLines) as rejected:
         validator.finish()
 
-    assert [error.message for error in rejected.value.errors] == [
+    assert [error.message for error in rejected.value.problems] == [
         "line 1: body.input is required and must be a non-empty string or array",
         "line 2: body.messages is not a parameter of /v1/embeddings",
     ]
@@ -139,7 +139,7 @@ def test_every_bad_line_is_counted_and_the_first_hundred_listed() -> None:
         validator.finish()
 
     assert rejected.value.total == 75
-    assert [error.line for error in rejected.value.errors] == list(range(1, 151, 2))
+    assert [error.line for error in rejected.value.problems] == list(range(1, 151, 2))
     assert rejected.value.message == (
         "line 1: body.model is required and must be a non-empty string; "
         "line 3: body.model is required and must be a non-empty string; "
@@ -156,7 +156,7 @@ def test_over_a_hundred_bad_lines_list_the_first_hundred_and_count_them_all() ->
         validator.finish()
 
     assert rejected.value.total == 130
-    assert len(rejected.value.errors) == 100
+    assert len(rejected.value.problems) == 100
     assert rejected.value.message.endswith("(130 lines are invalid; the first 100 are listed)")
 
 

@@ -15,11 +15,8 @@ class InvalidInput(BatchError):
         self.message = message
         self.line = line
         self.param = param
-
-    @property
-    def problems(self) -> list["InvalidInput"]:
-        """The problems it lists: itself, unless it gathers several lines."""
-        return [self]
+        # What it lists: itself, unless it gathers several lines.
+        self.problems: list[InvalidInput] = [self]
 
     def as_error(self) -> dict[str, Any]:
         """The error object a failed batch lists (OpenAI's `errors.data` entry)."""
@@ -27,20 +24,16 @@ class InvalidInput(BatchError):
 
 
 class InvalidLines(InvalidInput):
-    """Lines of a batch are wrong: `errors` lists the first of them, `total` counts them all."""
+    """Lines of a batch are wrong: `problems` lists the first of them, `total` counts them all."""
 
-    def __init__(self, errors: list[InvalidInput], total: int):
-        listed = "; ".join(error.message for error in errors[:3]) + ("; …" if len(errors) > 3 else "")
-        summary = errors[0].message if total == 1 else f"{listed} ({total} lines are invalid)"
-        if total > len(errors):
-            summary = f"{listed} ({total} lines are invalid; the first {len(errors)} are listed)"
-        super().__init__(summary, line=errors[0].line, param=errors[0].param)
-        self.errors = errors
+    def __init__(self, problems: list[InvalidInput], total: int):
+        listed = "; ".join(problem.message for problem in problems[:3]) + ("; …" if len(problems) > 3 else "")
+        summary = problems[0].message if total == 1 else f"{listed} ({total} lines are invalid)"
+        if total > len(problems):
+            summary = f"{listed} ({total} lines are invalid; the first {len(problems)} are listed)"
+        super().__init__(summary, line=problems[0].line, param=problems[0].param)
+        self.problems = problems
         self.total = total
-
-    @property
-    def problems(self) -> list[InvalidInput]:
-        return self.errors
 
 
 class NotFound(BatchError):

@@ -1,9 +1,9 @@
 """Lambda's 6 MB response limit, counted as Lambda counts it: the JSON of the whole answer, after the body's
-escaping and base64. A list page is cut to fit; any other answer past the limit goes to S3 behind a link."""
+escaping and base64. An OpenAI list page is cut to fit (the SDK pages on); any other answer past the limit,
+console lists included, goes to S3 behind a link."""
 
 import json
 import math
-import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -28,7 +28,7 @@ def base64_fits(size: int) -> bool:
 
 def spool(tenant_id: str, body: bytes, content_type: str) -> str:
     """Stores an answer's body for a day (the spool's lifecycle rule) and returns a link that reads it."""
-    key = storage.spool_key(tenant_id, uuid.uuid4().hex)
+    key = storage.new_spool_key(tenant_id)
     storage.put_object(key, body, content_type)
     return storage.presigned_url(key)
 

@@ -1,3 +1,4 @@
+import time
 import uuid
 from typing import Any
 
@@ -35,7 +36,16 @@ def put_object_in_db(
         "ttl": ttl,
         **keys.bucket_object_key(tenant_id, stored.bucketKey, stored.key),
     }
-    condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
+    # An upload abandoned past its ttl reads as gone, so its key is free again before DynamoDB deletes it.
+    condition = (
+        {
+            "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
+            "ExpressionAttributeNames": {"#ttl": "ttl"},
+            "ExpressionAttributeValues": {":now": value(int(time.time()))},
+        }
+        if new
+        else {}
+    )
     try:
         client("dynamodb").put_item(TableName=_table(), Item=to_attributes(item), **condition)
     except ClientError as exc:

@@ -48,9 +48,9 @@ def new_staging_key(tenant_id: str) -> str:
     return f"staging/{tenant_id}/{uuid.uuid4().hex}"
 
 
-def spool_key(tenant_id: str, name: str) -> str:
+def new_spool_key(tenant_id: str) -> str:
     """An answer too large for Lambda, kept for the client to fetch; a lifecycle rule drops `spool/` after a day."""
-    return f"spool/{tenant_id}/{name}"
+    return f"spool/{tenant_id}/{uuid.uuid4().hex}"
 
 
 def copy_object(source: str, target: str) -> None:

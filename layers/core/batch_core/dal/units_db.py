@@ -79,6 +79,8 @@ def claim_unit_in_db(
     if holder is not None:
         expression += ", holder = :holder"
         values[":holder"] = value(holder)
+    else:
+        expression += " REMOVE holder"
     try:
         answer = client("dynamodb").update_item(
             TableName=_table(),

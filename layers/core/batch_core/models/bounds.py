@@ -22,12 +22,16 @@ def echo(text: str) -> str:
 
 
 def json_chars(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return len(_compact_json(value))
 
 
 def as_text(value: Any) -> str:
     """A metadata value as OpenAI's string-only metadata shows it: strings as they are, anything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return value if isinstance(value, str) else _compact_json(value)
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _check_keys(metadata: dict[str, Any], max_keys: int) -> None:
