@@ -52,8 +52,7 @@ def stored_line(entry: Any, number: int, endpoint: str) -> tuple[bytes, RequestL
 def read_request_body(text: str) -> Any:
     """Any JSON request body, read by the line rules; a fault inside a create's `requests` names its line."""
     try:
-        # A create's lines sit two levels down (`requests`, the entry), and keep a file line's depth.
-        return strict_json.loads(text, MAX_LINE_DEPTH + 2)
+        return strict_json.loads(text, MAX_LINE_DEPTH)
     except JsonProblem as problem:
         path = problem.path
         if len(path) < 2 or path[0] != "requests" or not isinstance(path[1], int):
