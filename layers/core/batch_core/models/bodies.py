@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 Number = float
 OpenObject = dict[str, Any]
 
+# A problem on these fields keeps the message it always had, whatever pydantic calls it.
+_FIXED_PROBLEMS = {
+    ("model",): "is required and must be a non-empty string",
+    ("messages",): "is required and must be a non-empty array",
+    ("input",): "is required and must be a non-empty string or array",
+}
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -23,7 +30,7 @@ class _Body(BaseModel):
     @classmethod
     def _named_model(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("is required and must be a non-empty string")
+            raise ValueError(_FIXED_PROBLEMS[("model",)])
         return value
 
 
@@ -86,7 +93,7 @@ class EmbeddingBody(_Body):
     @classmethod
     def _some_input(cls, value: str | list[Any]) -> str | list[Any]:
         if not value:
-            raise ValueError("is required and must be a non-empty string or array")
+            raise ValueError(_FIXED_PROBLEMS[("input",)])
         return value
 
 
@@ -102,12 +109,6 @@ def body_problem(endpoint: str, body: dict[str, Any]) -> tuple[tuple[Any, ...], 
     return None
 
 
-# A problem on these fields keeps the message it always had, whatever pydantic calls it.
-_FIXED_PROBLEMS = {
-    ("model",): "is required and must be a non-empty string",
-    ("messages",): "is required and must be a non-empty array",
-    ("input",): "is required and must be a non-empty string or array",
-}
 _TYPE_PROBLEMS = {
     "missing": "is required",
     "string_type": "must be a string",
