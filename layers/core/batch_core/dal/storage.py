@@ -54,9 +54,9 @@ def new_spool_key(tenant_id: str) -> str:
 
 
 def copy_object(source: str, target: str) -> None:
-    """A server-side copy: the bytes never pass through the caller."""
+    """A server-side copy of any size: the bytes never pass through the caller."""
     try:
-        client("s3").copy_object(Bucket=_bucket(), Key=target, CopySource={"Bucket": _bucket(), "Key": source})
+        _copy(source, target, {})
     except ClientError as exc:
         raise StorageError(f"could not copy {source}") from exc
 
@@ -65,18 +65,16 @@ def copy_version(source: str, etag: str, target: str) -> bool:
     """A server-side copy of exactly the version of `source` whose ETag is `etag`, of any size;
     False when `source` has changed since or is gone, and then nothing is written."""
     try:
-        client("s3").copy(
-            {"Bucket": _bucket(), "Key": source},
-            _bucket(),
-            target,
-            ExtraArgs={"CopySourceIfMatch": etag},
-            Config=_COPY,
-        )
+        _copy(source, target, {"CopySourceIfMatch": etag})
     except ClientError as exc:
         if exc.response["Error"]["Code"] in (*_MISSING, *_CHANGED):
             return False
         raise StorageError(f"could not copy {source}") from exc
     return True
+
+
+def _copy(source: str, target: str, conditions: dict[str, str]) -> None:
+    client("s3").copy({"Bucket": _bucket(), "Key": source}, _bucket(), target, ExtraArgs=conditions, Config=_COPY)
 
 
 def head_object(key: str) -> dict[str, Any] | None:
