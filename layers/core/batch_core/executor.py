@@ -42,7 +42,7 @@ def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadl
         if current is not None and current.state == "running" and current.holder in (delivery, None):
             raise AttemptUnfinished(message.unit, max(1, current.lease_until - now))
         return None
-    lines = [line for line in read_unit_lines(batch, unit) if line.index not in unit.finished]
+    lines = read_unit_lines(batch, unit, skip=unit.finished)
     unreadable = [_unreadable(line, now) for line in lines if line.request is None]
     pending = [(line.index, line.request) for line in lines if line.request is not None]
     outcomes = _run_lines(batch, unit, pending, upstream, deadline - settings.save_margin_seconds)
@@ -118,7 +118,7 @@ def fail_work_unit(message: WorkUnit, reason: str) -> bool:
     if unit is None:
         return False
     try:
-        custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit)}
+        custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit, skip=unit.finished)}
     except StorageError:
         custom_ids = {}
     error = LineError(code="work_unit_failed", message=reason)

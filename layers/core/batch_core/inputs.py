@@ -3,7 +3,7 @@
 Both read a line with validation.read_line, so the executor runs exactly what prepare accepted.
 """
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from itertools import chain
 from typing import NamedTuple
 
@@ -78,8 +78,9 @@ def _input_lines(key: str) -> Iterator[tuple[int, int, bytes]]:
         yield start, start + size, bytes(head)
 
 
-def read_unit_lines(batch: Batch, unit: WorkUnit) -> list[UnitLine]:
-    """The unit's lines with their batch-wide indexes: one ranged GET of the input.
+def read_unit_lines(batch: Batch, unit: WorkUnit, skip: Collection[int] = ()) -> list[UnitLine]:
+    """The unit's lines with their batch-wide indexes, but for those in `skip` (lines that already ran):
+    one ranged GET of the input, and only the lines wanted are read.
 
     A line that no longer reads (its bytes changed since prepare) comes with its problem, so it alone fails.
     """
@@ -87,6 +88,8 @@ def read_unit_lines(batch: Batch, unit: WorkUnit) -> list[UnitLine]:
     raws = [raw for raw in data.split(b"\n") if raw.strip()]
     lines = []
     for index, raw in zip(unit.indexes, raws + [None] * (unit.count - len(raws)), strict=False):
+        if index in skip:
+            continue
         if raw is None:
             lines.append(UnitLine(index, None, None, "the line is no longer in the input"))
             continue

@@ -90,7 +90,7 @@ def _unit_lines(batch: Batch, unit: UnitRecord, parts: list[bytes]) -> Iterator[
             yield LineView(index, result.custom_id, result.status, result)
             continue
         if custom_ids is None:
-            custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit)}
+            custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit, skip=results)}
         yield LineView(index, custom_ids[index], _UNRUN_STATUS.get(unit.state, "pending"), None)
 
 

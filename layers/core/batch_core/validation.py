@@ -86,7 +86,7 @@ class LineValidator:
         self.require_custom_id = require_custom_id
         self.count = 0
         self.invalid = 0
-        self.errors: list[InvalidInput] = []
+        self.problems: list[InvalidInput] = []
         self._custom_ids: dict[str, int] = {}
 
     def check_line(self, raw: bytes, number: int) -> RequestLine | None:
@@ -112,7 +112,7 @@ class LineValidator:
     def finish(self) -> int:
         """The number of lines; raises InvalidLines listing the rejections, or InvalidInput if there are none."""
         if self.invalid:
-            raise InvalidLines(self.errors, self.invalid)
+            raise InvalidLines(self.problems, self.invalid)
         if self.count == 0:
             raise InvalidInput("the batch has no lines; it needs at least one", param="requests")
         return self.count
@@ -124,8 +124,8 @@ class LineValidator:
 
     def _reject(self, rejected: InvalidInput) -> None:
         self.invalid += 1
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(rejected)
+        if len(self.problems) < MAX_LISTED_ERRORS:
+            self.problems.append(rejected)
 
     def _check_custom_id(self, custom_id: str | None, number: int) -> None:
         if custom_id is None and self.require_custom_id:
