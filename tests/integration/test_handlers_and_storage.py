@@ -89,10 +89,14 @@ HEAVY_METADATA = {HEAVY * 62 + f"{n:02d}": HEAVY * 512 for n in range(16)}
 
 
 def _heavy_batches(console: Console, count: int) -> list[str]:
-    """Batches with the most metadata allowed: about 65 KB each in Lambda's answer."""
+    """Batches with the most metadata allowed: about 65 KB each in Lambda's answer; ended, so two reads of a
+    page see the same batches."""
     line = {"custom_id": "m", "body": {"model": "e", "input": "x"}}
     body = {"endpoint": "/v1/embeddings", "requests": [line], "metadata": HEAVY_METADATA}
-    return list(reversed([console.create(body).json()["id"] for _ in range(count)]))
+    ids = [console.create(body).json()["id"] for _ in range(count)]
+    for batch_id in ids:
+        console.wait(batch_id)
+    return list(reversed(ids))
 
 
 def _spooled(system: LocalSystem, location: str) -> bytes:
