@@ -70,7 +70,14 @@ class InvalidTransition(BatchError):
 
 
 class StorageError(BatchError):
-    """An AWS call failed in a way the caller cannot fix."""
+    """An AWS call failed in a way the caller cannot fix; the workflow retries it.
+
+    `unanswered` when AWS gave no answer at all (a timeout, a dropped connection): a write may then
+    have happened or not, where an error answer means it did not."""
+
+    def __init__(self, message: str, *, unanswered: bool = False):
+        super().__init__(message)
+        self.unanswered = unanswered
 
 
 class AttemptUnfinished(BatchError):

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     watchdog_seconds: int = Field(default=60, ge=1)
     retention_days: int = Field(default=30, ge=1)
 
+    def batch_ttl(self, expires_at: int) -> int:
+        """When a batch's records expire: the retention period after its completion window ends."""
+        return expires_at + self.retention_days * 86400
+
     @model_validator(mode="after")
     def attempts_can_finish(self) -> Self:
         """An attempt must be able to run a line and save it before the executor's timeout, and keep its

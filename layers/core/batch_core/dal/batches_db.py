@@ -1,38 +1,134 @@
+from collections.abc import Collection
+from itertools import islice
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_core.dal import keys
-from batch_core.dal.clients import client, condition_failed
-from batch_core.dal.codec import from_attributes, from_json_text, to_attributes, to_json_text, value
-from batch_core.dal.listing import newest_first
-from batch_core.errors import InvalidTransition, StorageError
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.codec import from_attributes, from_json_text, one_of, to_attributes, to_json_text, value
+from batch_core.dal.listing import newest_first, read_items
+from batch_core.errors import InvalidTransition
 from batch_core.models.batch import Batch, RequestCounts
+from batch_core.models.status import PREPARABLE, BatchStatus, batch_sources
 from batch_core.models.usage import Usage
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 _COUNTERS = ("total", "completed", "failed", "cancelled", "expired")
 _TOKENS = ("input_tokens", "output_tokens")
 
 
-def _table() -> str:
-    return get_settings().table_name
+class BatchStore:
+    """Batch records: one item per batch, listed per tenant newest first through the `gsi1` index."""
 
+    def __init__(self, settings: Settings, aws: AwsClients):
+        self.table_name = settings.table_name
+        self._settings = settings
+        self._aws = aws
 
-def batch_ttl(expires_at: int) -> int:
-    """When a batch's records expire: the retention period after its completion window ends."""
-    return expires_at + get_settings().retention_days * 86400
+    def put_new(self, batch: Batch) -> None:
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table_name, Item=self._to_item(batch), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not store batch {batch.id}", exc) from exc
 
+    def get(self, batch_id: str, *, consistent: bool = False) -> Batch | None:
+        try:
+            answer = self._dynamodb.get_item(
+                TableName=self.table_name, Key=to_attributes(keys.batch_key(batch_id)), ConsistentRead=consistent
+            )
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read batch {batch_id}", exc) from exc
+        return _from_item(answer["Item"]) if "Item" in answer else None
 
-def _to_item(batch: Batch) -> dict[str, Any]:
-    data = batch.model_dump(exclude={"request_counts", "usage"})
-    data["metadata"] = to_json_text(batch.metadata)
-    data.update({f"n_{name}": getattr(batch.request_counts, name) for name in _COUNTERS})
-    data.update({name: getattr(batch.usage, name) for name in _TOKENS})
-    data["ttl"] = batch_ttl(batch.expires_at)
-    data.update(keys.batch_key(batch.id))
-    data.update(keys.tenant_listing(batch.tenant_id, batch.id))
-    return to_attributes(data)
+    def list(self, tenant_id: str, *, status: str | None = None, limit: int, before: str | None = None) -> list[Batch]:
+        """A tenant's batches, newest first, optionally only those in one status."""
+        query = newest_first(self.table_name, keys.tenant_partition(tenant_id), before=before)
+        if status:
+            query["FilterExpression"] = "#status = :status"
+            query["ExpressionAttributeNames"] = {"#status": "status"}
+            query["ExpressionAttributeValues"][":status"] = value(status)
+        items = read_items(self._dynamodb, query, f"the batches of tenant {tenant_id}")
+        return [_from_item(item) for item in islice(items, limit)]
+
+    def transition(self, batch_id: str, *, to: BatchStatus, changes: dict[str, Any] | None = None) -> Batch:
+        """Moves the batch to status `to` with `changes`, only from a status the status table allows;
+        raises InvalidTransition otherwise."""
+        return self._update(batch_id, batch_sources(to), {"status": to, **(changes or {})})
+
+    def update(self, batch_id: str, *, while_in: Collection[BatchStatus], changes: dict[str, Any]) -> Batch:
+        """Sets fields of the batch (not its status) only while its status is one of `while_in`;
+        raises InvalidTransition otherwise."""
+        if "status" in changes:
+            raise ValueError("a status changes through transition(), which the status table governs")
+        return self._update(batch_id, while_in, changes)
+
+    def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int) -> Batch:
+        """Records how many lines the batch has and how they are cut into units, while prepare may plan it."""
+        return self._update(batch_id, PREPARABLE, {"n_total": total, "units": units, "unit_lines": unit_lines})
+
+    def claim_finisher(self, batch_id: str) -> bool:
+        """True for exactly one caller: the one that may signal that every line is done."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.batch_key(batch_id)),
+                UpdateExpression="SET finisher_claimed = :yes",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(finisher_claimed)",
+                ExpressionAttributeValues={":yes": value(True)},
+            )
+        except AWS_ERRORS as exc:
+            if condition_failed(exc):
+                return False
+            raise storage_error(f"could not claim the finisher of batch {batch_id}", exc) from exc
+        return True
+
+    def counters_update(self, batch_id: str, deltas: dict[str, int]) -> dict[str, Any]:
+        """A transaction item that adds to a batch's line counters (`completed`, `failed`, …) and token totals."""
+        attribute = {name: name if name in _TOKENS else f"n_{name}" for name in deltas}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_attributes(keys.batch_key(batch_id)),
+                "UpdateExpression": "ADD " + ", ".join(f"#{name} :{name}" for name in deltas),
+                "ExpressionAttributeNames": {f"#{name}": attribute[name] for name in deltas},
+                "ExpressionAttributeValues": {f":{name}": value(delta) for name, delta in deltas.items()},
+            }
+        }
+
+    @property
+    def _dynamodb(self) -> Any:
+        return self._aws.client("dynamodb")
+
+    def _update(self, batch_id: str, expected: Collection[BatchStatus], changes: dict[str, Any]) -> Batch:
+        condition, values = one_of("#status", expected, "expected")
+        names = {"#status": "status", **{f"#{name}": name for name in changes}}
+        values.update({f":{name}": value(item) for name, item in changes.items()})
+        try:
+            answer = self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.batch_key(batch_id)),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in changes),
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except AWS_ERRORS as exc:
+            if condition_failed(exc):
+                raise InvalidTransition(f"batch {batch_id} is not {' or '.join(sorted(expected))}") from exc
+            raise storage_error(f"could not update batch {batch_id}", exc) from exc
+        return _from_item(answer["Attributes"])
+
+    def _to_item(self, batch: Batch) -> dict[str, Any]:
+        data = batch.model_dump(exclude={"request_counts", "usage"})
+        data["metadata"] = to_json_text(batch.metadata)
+        data.update({f"n_{name}": getattr(batch.request_counts, name) for name in _COUNTERS})
+        data.update({name: getattr(batch.usage, name) for name in _TOKENS})
+        data["ttl"] = self._settings.batch_ttl(batch.expires_at)
+        data.update(keys.batch_key(batch.id))
+        data.update(keys.tenant_listing(batch.tenant_id, batch.id))
+        return to_attributes(data)
 
 
 def _from_item(item: dict[str, Any]) -> Batch:
@@ -44,91 +140,36 @@ def _from_item(item: dict[str, Any]) -> Batch:
     return Batch.model_validate({**data, "request_counts": counts, "usage": usage})
 
 
+# Adapters for the rules until they receive their stores; they go once the rules do.
+def _default() -> Any:
+    from batch_core.dal.stores import default_stores
+
+    return default_stores()
+
+
+def batch_ttl(expires_at: int) -> int:
+    return _default().batches._settings.batch_ttl(expires_at)
+
+
 def put_new_batch_in_db(batch: Batch) -> None:
-    try:
-        client("dynamodb").put_item(
-            TableName=_table(), Item=_to_item(batch), ConditionExpression="attribute_not_exists(pk)"
-        )
-    except ClientError as exc:
-        raise StorageError(f"could not store batch {batch.id}") from exc
+    _default().batches.put_new(batch)
 
 
 def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.batch_key(batch_id)), ConsistentRead=consistent
-    )
-    return _from_item(answer["Item"]) if "Item" in answer else None
+    return _default().batches.get(batch_id, consistent=consistent)
 
 
 def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before: str | None = None) -> list[Batch]:
-    """A tenant's batches, newest first, optionally only those in one status."""
-    query = newest_first(keys.tenant_partition(tenant_id), before=before)
-    if status:
-        query["FilterExpression"] = "#status = :status"
-        query["ExpressionAttributeNames"] = {"#status": "status"}
-        query["ExpressionAttributeValues"][":status"] = value(status)
-    found: list[Batch] = []
-    for page in client("dynamodb").get_paginator("query").paginate(**query):
-        found.extend(_from_item(item) for item in page["Items"])
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    return _default().batches.list(tenant_id, status=status, limit=limit, before=before)
 
 
-def update_batch_in_db(
-    batch_id: str, *, expected: tuple[str, ...], changes: dict[str, Any], removals: tuple[str, ...] = ()
-) -> Batch:
-    """Sets fields on a batch only while its status is one of `expected`; raises InvalidTransition otherwise."""
-    names = {"#status": "status", **{f"#{name}": name for name in (*changes, *removals)}}
-    values = {f":{name}": value(item) for name, item in changes.items()}
-    values.update({f":expected{n}": value(status) for n, status in enumerate(expected)})
-    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
-    if removals:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in removals)
-    condition = "#status IN (" + ", ".join(f":expected{n}" for n in range(len(expected))) + ")"
-    try:
-        answer = client("dynamodb").update_item(
-            TableName=_table(),
-            Key=to_attributes(keys.batch_key(batch_id)),
-            UpdateExpression=expression,
-            ConditionExpression=f"attribute_exists(pk) AND {condition}",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            raise InvalidTransition(f"batch {batch_id} is not {' or '.join(expected)}") from exc
-        raise StorageError(f"could not update batch {batch_id}") from exc
-    return _from_item(answer["Attributes"])
+def update_batch_in_db(batch_id: str, *, expected: tuple[str, ...], changes: dict[str, Any]) -> Batch:
+    return _default().batches._update(batch_id, expected, changes)
 
 
 def claim_finisher_in_db(batch_id: str) -> bool:
-    """True for exactly one caller: the one that may signal that every line is done."""
-    try:
-        client("dynamodb").update_item(
-            TableName=_table(),
-            Key=to_attributes(keys.batch_key(batch_id)),
-            UpdateExpression="SET finisher_claimed = :yes",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(finisher_claimed)",
-            ExpressionAttributeValues={":yes": value(True)},
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            return False
-        raise StorageError(f"could not claim the finisher of batch {batch_id}") from exc
-    return True
+    return _default().batches.claim_finisher(batch_id)
 
 
 def counters_update(batch_id: str, deltas: dict[str, int]) -> dict[str, Any]:
-    """A transaction item that adds to a batch's line counters (`completed`, `failed`, …) and token totals."""
-    attribute = {name: name if name in _TOKENS else f"n_{name}" for name in deltas}
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": to_attributes(keys.batch_key(batch_id)),
-            "UpdateExpression": "ADD " + ", ".join(f"#{name} :{name}" for name in deltas),
-            "ExpressionAttributeNames": {f"#{name}": attribute[name] for name in deltas},
-            "ExpressionAttributeValues": {f":{name}": value(delta) for name, delta in deltas.items()},
-        }
-    }
+    return _default().batches.counters_update(batch_id, deltas)

@@ -4,28 +4,67 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from batch_core.errors import StorageError
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
-_CREATING = threading.Lock()  # boto3's default session is not safe to create clients from in parallel
+
+# boto3's default session is not safe to create clients from in parallel, and every AwsClients shares it.
+_CREATING = threading.Lock()
+
+# What an AWS call raises when it fails: an error answer, or no answer at all (a connection or read fault).
+AWS_ERRORS = (ClientError, BotoCoreError)
 
 
-@lru_cache
-def client(service: str) -> Any:
-    """One boto3 client per service and process, reused across invocations and threads."""
-    with _CREATING:
-        return boto3.client(service, config=_CONFIG)
+class AwsClients:
+    """The boto3 clients of one set of stores, each made on first use and then reused across invocations and
+    threads. The endpoint, region and credentials come from boto3's usual sources (its environment)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        found = self._clients.get(service)
+        if found is None:
+            with _CREATING:
+                if service not in self._clients:
+                    self._clients[service] = boto3.client(service, config=_CONFIG)
+                found = self._clients[service]
+        return found
 
 
-def reset_clients() -> None:
-    """Forget cached clients, e.g. when tests start a fresh set of mocked AWS resources."""
-    client.cache_clear()
+def storage_error(message: str, exc: Exception) -> StorageError:
+    """The error a store raises for a failed AWS call (`from exc`), saying whether AWS answered."""
+    return StorageError(message, unanswered=not isinstance(exc, ClientError))
 
 
-def condition_failed(exc: ClientError) -> bool:
+def condition_failed(exc: Exception) -> bool:
     """True when a DynamoDB condition did not hold (for a transaction: any of its conditions)."""
+    if not isinstance(exc, ClientError):
+        return False
     error = exc.response["Error"]["Code"]
     if error == "TransactionCanceledException":
         reasons = exc.response.get("CancellationReasons", [])
         return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
     return error == "ConditionalCheckFailedException"
+
+
+def error_code(exc: Exception) -> str | None:
+    """The error code of an AWS answer; None when no answer came."""
+    return exc.response["Error"]["Code"] if isinstance(exc, ClientError) else None
+
+
+@lru_cache
+def client(service: str) -> Any:
+    """Until the rules receive their stores: one boto3 client per service and process."""
+    with _CREATING:
+        return boto3.client(service, config=_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget cached clients and stores, e.g. when tests start a fresh set of mocked AWS resources."""
+    from batch_core.dal.stores import default_stores
+
+    client.cache_clear()
+    default_stores.cache_clear()

@@ -1,4 +1,5 @@
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -45,3 +46,10 @@ def from_json_text(stored: Any) -> Any:
 
 def value(python_value: Any) -> dict[str, Any]:
     return _serializer.serialize(python_value)
+
+
+def one_of(name: str, allowed: Iterable[str], prefix: str) -> tuple[str, dict[str, Any]]:
+    """A condition that the attribute `name` (an expression name such as `#status`) holds one of `allowed`,
+    and the values it names (`:<prefix>0`, `:<prefix>1`, …)."""
+    values = {f":{prefix}{n}": value(item) for n, item in enumerate(sorted(allowed))}
+    return f"{name} IN ({', '.join(values)})", values

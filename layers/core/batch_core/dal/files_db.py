@@ -1,54 +1,84 @@
+from itertools import islice
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, storage_error
 from batch_core.dal.codec import from_attributes, to_attributes
-from batch_core.dal.listing import is_live, newest_first, only_live
-from batch_core.errors import StorageError
+from batch_core.dal.listing import is_live, newest_first, only_live, read_items
 from batch_core.models.file import StoredFile
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 
-def _table() -> str:
-    return get_settings().table_name
+class FileStore:
+    """Records of the OpenAI surface's files, listed per tenant newest first; a record expires with its file."""
+
+    def __init__(self, settings: Settings, aws: AwsClients):
+        self.table_name = settings.table_name
+        self._aws = aws
+
+    def put_item(self, stored: StoredFile) -> dict[str, Any]:
+        """A transaction item that stores the file's record, for a store that writes it with its own."""
+        item = {
+            **stored.model_dump(),
+            "ttl": stored.expires_at,
+            **keys.file_key(stored.id),
+            **keys.tenant_file_listing(stored.tenant_id, stored.id),
+        }
+        return {"Put": {"TableName": self.table_name, "Item": to_attributes(item)}}
+
+    def put(self, stored: StoredFile) -> None:
+        try:
+            self._dynamodb.put_item(**self.put_item(stored)["Put"])
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not store file {stored.id}", exc) from exc
+
+    def get(self, file_id: str) -> StoredFile | None:
+        try:
+            answer = self._dynamodb.get_item(TableName=self.table_name, Key=to_attributes(keys.file_key(file_id)))
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read file {file_id}", exc) from exc
+        item = from_attributes(answer.get("Item", {}))
+        return StoredFile.model_validate(item) if item and is_live(item) else None
+
+    def list(self, tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
+        """A tenant's live files, newest first, starting below the id `before` when given."""
+        query = only_live(newest_first(self.table_name, keys.tenant_files_partition(tenant_id), before=before))
+        items = read_items(self._dynamodb, query, f"the files of tenant {tenant_id}", page_size=limit)
+        return [StoredFile.model_validate(from_attributes(item)) for item in islice(items, limit)]
+
+    def delete(self, file_id: str) -> None:
+        try:
+            self._dynamodb.delete_item(TableName=self.table_name, Key=to_attributes(keys.file_key(file_id)))
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not delete file {file_id}", exc) from exc
+
+    @property
+    def _dynamodb(self) -> Any:
+        return self._aws.client("dynamodb")
+
+
+# Adapters for the rules until they receive their stores; they go once the rules do.
+def _default() -> Any:
+    from batch_core.dal.stores import default_stores
+
+    return default_stores()
 
 
 def file_put(stored: StoredFile) -> dict[str, Any]:
-    """A transaction item that stores the file's record; the record expires with the file."""
-    item = {
-        **stored.model_dump(),
-        "ttl": stored.expires_at,
-        **keys.file_key(stored.id),
-        **keys.tenant_file_listing(stored.tenant_id, stored.id),
-    }
-    return {"Put": {"TableName": _table(), "Item": to_attributes(item)}}
+    return _default().files.put_item(stored)
 
 
 def put_file_in_db(stored: StoredFile) -> None:
-    try:
-        client("dynamodb").put_item(**file_put(stored)["Put"])
-    except ClientError as exc:
-        raise StorageError(f"could not store file {stored.id}") from exc
+    _default().files.put(stored)
 
 
 def get_file_in_db(file_id: str) -> StoredFile | None:
-    answer = client("dynamodb").get_item(TableName=_table(), Key=to_attributes(keys.file_key(file_id)))
-    item = from_attributes(answer.get("Item", {}))
-    return StoredFile.model_validate(item) if item and is_live(item) else None
+    return _default().files.get(file_id)
 
 
 def list_files_in_db(tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
-    """A tenant's live files, newest first, starting below the id `before` when given."""
-    query = only_live(newest_first(keys.tenant_files_partition(tenant_id), before=before))
-    found: list[StoredFile] = []
-    for page in client("dynamodb").get_paginator("query").paginate(**query, PaginationConfig={"PageSize": limit}):
-        found.extend(StoredFile.model_validate(from_attributes(item)) for item in page["Items"])
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    return _default().files.list(tenant_id, limit=limit, before=before)
 
 
 def delete_file_in_db(file_id: str) -> None:
-    client("dynamodb").delete_item(TableName=_table(), Key=to_attributes(keys.file_key(file_id)))
+    _default().files.delete(file_id)

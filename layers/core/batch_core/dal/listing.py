@@ -1,15 +1,16 @@
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from batch_core.dal.clients import AWS_ERRORS, storage_error
 from batch_core.dal.codec import value
-from batch_core.settings import get_settings
 
 
-def newest_first(partition: str, *, before: str | None) -> dict[str, Any]:
+def newest_first(table_name: str, partition: str, *, before: str | None) -> dict[str, Any]:
     """A query of one listing partition of the `gsi1` index, newest first (ids sort by time),
     starting below the id `before` when given."""
     query: dict[str, Any] = {
-        "TableName": get_settings().table_name,
+        "TableName": table_name,
         "IndexName": "gsi1",
         "KeyConditionExpression": "gsi1pk = :partition",
         "ExpressionAttributeValues": {":partition": value(partition)},
@@ -33,3 +34,13 @@ def only_live(query: dict[str, Any]) -> dict[str, Any]:
 def is_live(item: dict[str, Any]) -> bool:
     """A record read with get_item counts only until its `ttl`."""
     return item.get("ttl") is None or item["ttl"] > time.time()
+
+
+def read_items(dynamodb: Any, query: dict[str, Any], what: str, *, page_size: int | None = None) -> Iterator[Any]:
+    """Every item the query finds, a page at a time as the caller reads on; a failed page raises StorageError."""
+    config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    try:
+        for page in dynamodb.get_paginator("query").paginate(**query, **config):
+            yield from page["Items"]
+    except AWS_ERRORS as exc:
+        raise storage_error(f"could not read {what}", exc) from exc

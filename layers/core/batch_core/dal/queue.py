@@ -1,20 +1,89 @@
 import math
 import time
 from collections.abc import Iterable
+from typing import Any
 
-from botocore.exceptions import ClientError
-
-from batch_core.dal.clients import client
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, storage_error
 from batch_core.errors import StorageError
 from batch_core.models.work_unit import WorkUnit
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 _MAX_DELAY_SECONDS = 900
 _MAX_VISIBILITY_SECONDS = 12 * 3600
 
 
+class WorkQueue:
+    """The SQS queue of work units the executor consumes."""
+
+    def __init__(self, settings: Settings, aws: AwsClients):
+        self.queue_url = settings.work_queue_url
+        self._aws = aws
+
+    def send(self, units: Iterable[WorkUnit]) -> int:
+        """Queues work units ten to a request, as they come; returns how many were sent."""
+        batch: list[WorkUnit] = []
+        sent = 0
+        for unit in units:
+            batch.append(unit)
+            if len(batch) == 10:
+                sent += self._send_batch(batch)
+                batch = []
+        if batch:
+            sent += self._send_batch(batch)
+        return sent
+
+    def requeue(self, unit: WorkUnit, delay: float) -> None:
+        """Queues the unit again to run after `delay` seconds, as a fresh message: a wait is no failed receive,
+        so it never moves the unit toward the dead-letter queue. SQS delays a message 15 minutes at most; a
+        longer wait carries its due time and hops until then."""
+        seconds = max(0, math.ceil(delay))
+        due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
+        message = unit.model_copy(update={"not_before": due})
+        try:
+            self._sqs.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=message.model_dump_json(exclude_none=True),
+                DelaySeconds=min(seconds, _MAX_DELAY_SECONDS),
+            )
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not requeue unit {unit.unit} of batch {unit.batch_id}", exc) from exc
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        """Keeps a received message hidden for `seconds`: it comes back then, one more receive counted."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.queue_url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=max(1, min(_MAX_VISIBILITY_SECONDS, round(seconds))),
+            )
+        except AWS_ERRORS as exc:
+            raise storage_error("could not delay the work unit's message", exc) from exc
+
+    @property
+    def _sqs(self) -> Any:
+        return self._aws.client("sqs")
+
+    def _send_batch(self, units: list[WorkUnit]) -> int:
+        entries = [
+            {"Id": str(n), "MessageBody": unit.model_dump_json(exclude_none=True)} for n, unit in enumerate(units)
+        ]
+        try:
+            answer = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except AWS_ERRORS as exc:
+            raise storage_error("could not queue work units", exc) from exc
+        if answer.get("Failed"):
+            raise StorageError(f"could not queue {len(answer['Failed'])} work units: {answer['Failed'][0]}")
+        return len(entries)
+
+
+# Adapters for the rules until they receive their stores; they go once the rules do.
+def _default() -> Any:
+    from batch_core.dal.stores import default_stores
+
+    return default_stores()
+
+
 def send_units(units: Iterable[WorkUnit]) -> int:
-    """Queues work units ten to a request; returns how many were sent."""
     batch: list[WorkUnit] = []
     sent = 0
     for unit in units:
@@ -28,40 +97,12 @@ def send_units(units: Iterable[WorkUnit]) -> int:
 
 
 def _send(units: list[WorkUnit]) -> int:
-    entries = [{"Id": str(n), "MessageBody": unit.model_dump_json(exclude_none=True)} for n, unit in enumerate(units)]
-    try:
-        answer = client("sqs").send_message_batch(QueueUrl=get_settings().work_queue_url, Entries=entries)
-    except ClientError as exc:
-        raise StorageError("could not queue work units") from exc
-    if answer.get("Failed"):
-        raise StorageError(f"could not queue {len(answer['Failed'])} work units: {answer['Failed'][0]}")
-    return len(entries)
+    return _default().queue._send_batch(units)
 
 
 def requeue_unit(unit: WorkUnit, delay: float) -> None:
-    """Queues the unit again to run after `delay` seconds, as a fresh message: a wait is no failed receive,
-    so it never moves the unit toward the dead-letter queue. SQS delays a message 15 minutes at most; a
-    longer wait carries its due time and hops until then."""
-    seconds = max(0, math.ceil(delay))
-    due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
-    message = unit.model_copy(update={"not_before": due})
-    try:
-        client("sqs").send_message(
-            QueueUrl=get_settings().work_queue_url,
-            MessageBody=message.model_dump_json(exclude_none=True),
-            DelaySeconds=min(seconds, _MAX_DELAY_SECONDS),
-        )
-    except ClientError as exc:
-        raise StorageError(f"could not requeue unit {unit.unit} of batch {unit.batch_id}") from exc
+    _default().queue.requeue(unit, delay)
 
 
 def delay_message(receipt_handle: str, seconds: float) -> None:
-    """Keeps a received message hidden for `seconds`: it comes back then, one more receive counted."""
-    try:
-        client("sqs").change_message_visibility(
-            QueueUrl=get_settings().work_queue_url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=max(1, min(_MAX_VISIBILITY_SECONDS, round(seconds))),
-        )
-    except ClientError as exc:
-        raise StorageError("could not delay the work unit's message") from exc
+    _default().queue.delay(receipt_handle, seconds)

@@ -2,14 +2,13 @@
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
 
-from batch_core.dal.clients import client
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, error_code, storage_error
 from batch_core.errors import StorageError
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 JSONL = "application/jsonl"
 _MIN_PART_BYTES = 8 * 1024 * 1024
@@ -19,172 +18,197 @@ _CHANGED = ("412", "PreconditionFailed")
 _COPY = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
 
 
-def _bucket() -> str:
-    return get_settings().bucket_name
+class BlobHead(NamedTuple):
+    """What a HEAD of an object tells: the version it is (its ETag) and its size."""
+
+    etag: str
+    size: int
 
 
-# Keys start with their kind, so each kind's lifecycle rule can select it by prefix.
+class BlobStore:
+    """The bucket's bytes: batch inputs, unit parts and outputs, files, console objects, uploads, spooled
+    answers. Keys start with their kind, so each kind's lifecycle rule can select it by prefix."""
+
+    def __init__(self, settings: Settings, aws: AwsClients):
+        self.bucket_name = settings.bucket_name
+        self._aws = aws
+
+    def input_key(self, tenant_id: str, batch_id: str) -> str:
+        return f"{_batch_prefix(tenant_id, batch_id)}/input.jsonl"
+
+    def part_key(self, tenant_id: str, batch_id: str, unit: int, attempt: int) -> str:
+        return f"{_batch_prefix(tenant_id, batch_id)}/units/{unit:06d}/attempt-{attempt}.jsonl"
+
+    def output_key(self, tenant_id: str, batch_id: str) -> str:
+        return f"{_batch_prefix(tenant_id, batch_id)}/output.jsonl"
+
+    def error_key(self, tenant_id: str, batch_id: str) -> str:
+        return f"{_batch_prefix(tenant_id, batch_id)}/errors.jsonl"
+
+    def results_key(self, tenant_id: str, batch_id: str, status: str | None) -> str:
+        return f"{_batch_prefix(tenant_id, batch_id)}/results-{status or 'all'}.jsonl"
+
+    def file_key(self, tenant_id: str, file_id: str) -> str:
+        return f"files/{tenant_id}/{file_id}"
+
+    def upload_part_key(self, tenant_id: str, upload_id: str, part_id: str) -> str:
+        return f"uploads/{tenant_id}/{upload_id}/{part_id}"
+
+    def new_bucket_object_key(self, tenant_id: str, bucket: str) -> str:
+        """Where a console object's bytes go: the tenant's own, never expired by a lifecycle rule."""
+        return f"buckets/{tenant_id}/{bucket}/{uuid.uuid4().hex}"
+
+    def batch_output_key(self, tenant_id: str, bucket: str, batch_id: str) -> str:
+        """Where a batch's output copy goes in the tenant's bucket: one key per batch, so a rerun writes it again."""
+        return f"buckets/{tenant_id}/{bucket}/{batch_id}_output"
+
+    def new_staging_key(self, tenant_id: str) -> str:
+        """The target of a presigned PUT URL: the URL stays usable for its hour, so nothing a record points to
+        at completion may be written through it."""
+        return f"staging/{tenant_id}/{uuid.uuid4().hex}"
+
+    def new_spool_key(self, tenant_id: str) -> str:
+        """An answer too large for Lambda, kept for the client to fetch; a lifecycle rule drops `spool/` after a day."""
+        return f"spool/{tenant_id}/{uuid.uuid4().hex}"
+
+    def put(self, key: str, data: bytes, content_type: str = JSONL) -> None:
+        try:
+            self._s3.put_object(Bucket=self.bucket_name, Key=key, Body=data, ContentType=content_type)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not write {key}", exc) from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._s3.get_object(Bucket=self.bucket_name, Key=key)["Body"].read()
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read {key}", exc) from exc
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes `start` to `end` (exclusive) of an object: one ranged GET."""
+        try:
+            answer = self._s3.get_object(Bucket=self.bucket_name, Key=key, Range=f"bytes={start}-{end - 1}")
+            return answer["Body"].read()
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read bytes {start}-{end} of {key}", exc) from exc
+
+    def chunks(self, key: str, size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's bytes as a stream of chunks."""
+        try:
+            yield from self._s3.get_object(Bucket=self.bucket_name, Key=key)["Body"].iter_chunks(size)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read {key}", exc) from exc
+
+    def head(self, key: str) -> BlobHead | None:
+        """The object's version and size; None when there is no such object."""
+        try:
+            answer = self._s3.head_object(Bucket=self.bucket_name, Key=key)
+        except AWS_ERRORS as exc:
+            if error_code(exc) in _MISSING:
+                return None
+            raise storage_error(f"could not read {key}", exc) from exc
+        return BlobHead(answer["ETag"], answer["ContentLength"])
+
+    def copy(self, source: str, target: str) -> None:
+        """A server-side copy of any size: the bytes never pass through the caller."""
+        try:
+            self._copy(source, target, {})
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not copy {source}", exc) from exc
+
+    def copy_version(self, source: str, etag: str, target: str) -> bool:
+        """A server-side copy of exactly the version of `source` whose ETag is `etag`, of any size;
+        False when `source` has changed since or is gone, and then nothing is written."""
+        try:
+            self._copy(source, target, {"CopySourceIfMatch": etag})
+        except AWS_ERRORS as exc:
+            if error_code(exc) in (*_MISSING, *_CHANGED):
+                return False
+            raise storage_error(f"could not copy {source}", exc) from exc
+        return True
+
+    def delete(self, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket_name, Key=key)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not delete {key}", exc) from exc
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Deletes many objects, a thousand to a request (S3's most)."""
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                answer = self._s3.delete_objects(Bucket=self.bucket_name, Delete={"Objects": chunk, "Quiet": True})
+            except AWS_ERRORS as exc:
+                raise storage_error(f"could not delete {len(chunk)} objects", exc) from exc
+            if answer.get("Errors"):
+                raise StorageError(f"could not delete {len(answer['Errors'])} objects: {answer['Errors'][0]}")
+
+    def download_url(self, key: str, seconds: int = 3600) -> str:
+        return self._presign("get_object", {"Bucket": self.bucket_name, "Key": key}, seconds)
+
+    def upload_url(self, key: str, content_type: str, seconds: int = 3600) -> str:
+        return self._presign(
+            "put_object", {"Bucket": self.bucket_name, "Key": key, "ContentType": content_type}, seconds
+        )
+
+    def writer(self, key: str, content_type: str = JSONL) -> "BlobWriter":
+        return BlobWriter(self, key, content_type)
+
+    def start_multipart(self, key: str, content_type: str) -> str:
+        """Starts a multipart upload of `key`; returns its id."""
+        return self._multipart("create_multipart_upload", key, ContentType=content_type)["UploadId"]
+
+    def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Uploads part `number` of a multipart upload; returns the part's ETag."""
+        return self._multipart("upload_part", key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"]
+
+    def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
+        """Joins the parts, whose ETags are listed in order, into the object."""
+        parts = [{"ETag": etag, "PartNumber": number} for number, etag in enumerate(etags, start=1)]
+        self._multipart("complete_multipart_upload", key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self._multipart("abort_multipart_upload", key, UploadId=upload_id)
+
+    @property
+    def _s3(self) -> Any:
+        return self._aws.client("s3")
+
+    def _copy(self, source: str, target: str, conditions: dict[str, str]) -> None:
+        self._s3.copy(
+            {"Bucket": self.bucket_name, "Key": source}, self.bucket_name, target, ExtraArgs=conditions, Config=_COPY
+        )
+
+    def _multipart(self, operation: str, key: str, **arguments: Any) -> Any:
+        try:
+            return getattr(self._s3, operation)(Bucket=self.bucket_name, Key=key, **arguments)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not write {key}", exc) from exc
+
+    def _presign(self, operation: str, params: dict[str, str], seconds: int) -> str:
+        try:
+            return self._s3.generate_presigned_url(operation, Params=params, ExpiresIn=seconds)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not sign a URL for {params['Key']}", exc) from exc
+
+
 def _batch_prefix(tenant_id: str, batch_id: str) -> str:
     return f"batches/{tenant_id}/{batch_id}"
 
 
-def file_object_key(tenant_id: str, file_id: str) -> str:
-    return f"files/{tenant_id}/{file_id}"
-
-
-def new_bucket_object_s3_key(tenant_id: str, bucket: str) -> str:
-    """Where a console object's bytes go: the tenant's own, never expired by a lifecycle rule."""
-    return f"buckets/{tenant_id}/{bucket}/{uuid.uuid4().hex}"
-
-
-def batch_output_s3_key(tenant_id: str, bucket: str, batch_id: str) -> str:
-    """Where a batch's output copy goes in the tenant's bucket: one key per batch, so a rerun writes it again."""
-    return f"buckets/{tenant_id}/{bucket}/{batch_id}_output"
-
-
-def new_staging_key(tenant_id: str) -> str:
-    """The target of a presigned PUT URL: the URL stays usable for its hour, so nothing a record points to
-    at completion may be written through it."""
-    return f"staging/{tenant_id}/{uuid.uuid4().hex}"
-
-
-def new_spool_key(tenant_id: str) -> str:
-    """An answer too large for Lambda, kept for the client to fetch; a lifecycle rule drops `spool/` after a day."""
-    return f"spool/{tenant_id}/{uuid.uuid4().hex}"
-
-
-def copy_object(source: str, target: str) -> None:
-    """A server-side copy of any size: the bytes never pass through the caller."""
-    try:
-        _copy(source, target, {})
-    except ClientError as exc:
-        raise StorageError(f"could not copy {source}") from exc
-
-
-def copy_version(source: str, etag: str, target: str) -> bool:
-    """A server-side copy of exactly the version of `source` whose ETag is `etag`, of any size;
-    False when `source` has changed since or is gone, and then nothing is written."""
-    try:
-        _copy(source, target, {"CopySourceIfMatch": etag})
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in (*_MISSING, *_CHANGED):
-            return False
-        raise StorageError(f"could not copy {source}") from exc
-    return True
-
-
-def _copy(source: str, target: str, conditions: dict[str, str]) -> None:
-    client("s3").copy({"Bucket": _bucket(), "Key": source}, _bucket(), target, ExtraArgs=conditions, Config=_COPY)
-
-
-def head_object(key: str) -> dict[str, Any] | None:
-    try:
-        return client("s3").head_object(Bucket=_bucket(), Key=key)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in _MISSING:
-            return None
-        raise StorageError(f"could not read {key}") from exc
-
-
-def presigned_put_url(key: str, content_type: str, seconds: int = 3600) -> str:
-    return client("s3").generate_presigned_url(
-        "put_object", Params={"Bucket": _bucket(), "Key": key, "ContentType": content_type}, ExpiresIn=seconds
-    )
-
-
-def upload_part_key(tenant_id: str, upload_id: str, part_id: str) -> str:
-    return f"uploads/{tenant_id}/{upload_id}/{part_id}"
-
-
-def iter_object_chunks(key: str, size: int = 1024 * 1024) -> Iterator[bytes]:
-    """The object's bytes as a stream of chunks."""
-    try:
-        body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
-    except ClientError as exc:
-        raise StorageError(f"could not read {key}") from exc
-    yield from body.iter_chunks(size)
-
-
-def delete_object(key: str) -> None:
-    try:
-        client("s3").delete_object(Bucket=_bucket(), Key=key)
-    except ClientError as exc:
-        raise StorageError(f"could not delete {key}") from exc
-
-
-def delete_objects(keys: list[str]) -> None:
-    """Deletes many objects, a thousand to a request (S3's most)."""
-    for start in range(0, len(keys), 1000):
-        chunk = [{"Key": key} for key in keys[start : start + 1000]]
-        try:
-            answer = client("s3").delete_objects(Bucket=_bucket(), Delete={"Objects": chunk, "Quiet": True})
-        except ClientError as exc:
-            raise StorageError(f"could not delete {len(chunk)} objects") from exc
-        if answer.get("Errors"):
-            raise StorageError(f"could not delete {len(answer['Errors'])} objects: {answer['Errors'][0]}")
-
-
-def input_key(tenant_id: str, batch_id: str) -> str:
-    return f"{_batch_prefix(tenant_id, batch_id)}/input.jsonl"
-
-
-def part_key(tenant_id: str, batch_id: str, unit: int, attempt: int) -> str:
-    return f"{_batch_prefix(tenant_id, batch_id)}/units/{unit:06d}/attempt-{attempt}.jsonl"
-
-
-def output_key(tenant_id: str, batch_id: str) -> str:
-    return f"{_batch_prefix(tenant_id, batch_id)}/output.jsonl"
-
-
-def error_key(tenant_id: str, batch_id: str) -> str:
-    return f"{_batch_prefix(tenant_id, batch_id)}/errors.jsonl"
-
-
-def results_key(tenant_id: str, batch_id: str, status: str | None) -> str:
-    return f"{_batch_prefix(tenant_id, batch_id)}/results-{status or 'all'}.jsonl"
-
-
-def put_object(key: str, data: bytes, content_type: str = JSONL) -> None:
-    try:
-        client("s3").put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
-    except ClientError as exc:
-        raise StorageError(f"could not write {key}") from exc
-
-
-def get_object(key: str) -> bytes:
-    try:
-        return client("s3").get_object(Bucket=_bucket(), Key=key)["Body"].read()
-    except ClientError as exc:
-        raise StorageError(f"could not read {key}") from exc
-
-
-def get_range(key: str, start: int, end: int) -> bytes:
-    """Bytes `start` to `end` (exclusive) of an object: one ranged GET."""
-    try:
-        answer = client("s3").get_object(Bucket=_bucket(), Key=key, Range=f"bytes={start}-{end - 1}")
-    except ClientError as exc:
-        raise StorageError(f"could not read bytes {start}-{end} of {key}") from exc
-    return answer["Body"].read()
-
-
-def presigned_url(key: str, seconds: int = 3600) -> str:
-    return client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
-    )
-
-
-class ObjectWriter:
+class BlobWriter:
     """Writes one object from many small pieces without holding it whole: a multipart upload once it
     outgrows one part, a single PUT otherwise. Nothing is written for an object that stays empty."""
 
-    def __init__(self, key: str, content_type: str = JSONL):
+    def __init__(self, blobs: BlobStore, key: str, content_type: str = JSONL):
         self.key = key
         self.content_type = content_type
         self.size = 0
+        self._blobs = blobs
         self._buffer: list[bytes] = []
         self._buffered = 0
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._etags: list[str] = []
 
     def write(self, data: bytes) -> None:
         self._buffer.append(data)
@@ -197,27 +221,124 @@ class ObjectWriter:
         """Finishes the object; False when nothing was written and so no object exists."""
         if self._upload_id is None:
             if self.size:
-                put_object(self.key, b"".join(self._buffer), self.content_type)
+                self._blobs.put(self.key, b"".join(self._buffer), self.content_type)
             return self.size > 0
         if self._buffered:
             self._upload_part()
-        client("s3").complete_multipart_upload(
-            Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
-        )
+        self._blobs.complete_multipart(self.key, self._upload_id, self._etags)
         return True
 
     def abort(self) -> None:
         if self._upload_id is not None:
-            client("s3").abort_multipart_upload(Bucket=_bucket(), Key=self.key, UploadId=self._upload_id)
+            self._blobs.abort_multipart(self.key, self._upload_id)
 
     def _upload_part(self) -> None:
-        s3 = client("s3")
         if self._upload_id is None:
-            started = s3.create_multipart_upload(Bucket=_bucket(), Key=self.key, ContentType=self.content_type)
-            self._upload_id = started["UploadId"]
-        number = len(self._parts) + 1
-        answer = s3.upload_part(
-            Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=b"".join(self._buffer)
-        )
-        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
+            self._upload_id = self._blobs.start_multipart(self.key, self.content_type)
+        number = len(self._etags) + 1
+        self._etags.append(self._blobs.put_part(self.key, self._upload_id, number, b"".join(self._buffer)))
         self._buffer, self._buffered = [], 0
+
+
+# Adapters for the rules until they receive their stores; they go once the rules do.
+def _default() -> Any:
+    from batch_core.dal.stores import default_stores
+
+    return default_stores()
+
+
+def _blobs() -> BlobStore:
+    return _default().blobs
+
+
+def file_object_key(tenant_id: str, file_id: str) -> str:
+    return _blobs().file_key(tenant_id, file_id)
+
+
+def new_bucket_object_s3_key(tenant_id: str, bucket: str) -> str:
+    return _blobs().new_bucket_object_key(tenant_id, bucket)
+
+
+def batch_output_s3_key(tenant_id: str, bucket: str, batch_id: str) -> str:
+    return _blobs().batch_output_key(tenant_id, bucket, batch_id)
+
+
+def new_staging_key(tenant_id: str) -> str:
+    return _blobs().new_staging_key(tenant_id)
+
+
+def new_spool_key(tenant_id: str) -> str:
+    return _blobs().new_spool_key(tenant_id)
+
+
+def copy_object(source: str, target: str) -> None:
+    _blobs().copy(source, target)
+
+
+def copy_version(source: str, etag: str, target: str) -> bool:
+    return _blobs().copy_version(source, etag, target)
+
+
+def head_object(key: str) -> dict[str, Any] | None:
+    head = _blobs().head(key)
+    return None if head is None else {"ETag": head.etag, "ContentLength": head.size}
+
+
+def presigned_put_url(key: str, content_type: str, seconds: int = 3600) -> str:
+    return _blobs().upload_url(key, content_type, seconds)
+
+
+def upload_part_key(tenant_id: str, upload_id: str, part_id: str) -> str:
+    return _blobs().upload_part_key(tenant_id, upload_id, part_id)
+
+
+def iter_object_chunks(key: str, size: int = 1024 * 1024) -> Iterator[bytes]:
+    return _blobs().chunks(key, size)
+
+
+def delete_object(key: str) -> None:
+    _blobs().delete(key)
+
+
+def delete_objects(keys: list[str]) -> None:
+    _blobs().delete_many(keys)
+
+
+def input_key(tenant_id: str, batch_id: str) -> str:
+    return _blobs().input_key(tenant_id, batch_id)
+
+
+def part_key(tenant_id: str, batch_id: str, unit: int, attempt: int) -> str:
+    return _blobs().part_key(tenant_id, batch_id, unit, attempt)
+
+
+def output_key(tenant_id: str, batch_id: str) -> str:
+    return _blobs().output_key(tenant_id, batch_id)
+
+
+def error_key(tenant_id: str, batch_id: str) -> str:
+    return _blobs().error_key(tenant_id, batch_id)
+
+
+def results_key(tenant_id: str, batch_id: str, status: str | None) -> str:
+    return _blobs().results_key(tenant_id, batch_id, status)
+
+
+def put_object(key: str, data: bytes, content_type: str = JSONL) -> None:
+    _blobs().put(key, data, content_type)
+
+
+def get_object(key: str) -> bytes:
+    return _blobs().get(key)
+
+
+def get_range(key: str, start: int, end: int) -> bytes:
+    return _blobs().get_range(key, start, end)
+
+
+def presigned_url(key: str, seconds: int = 3600) -> str:
+    return _blobs().download_url(key, seconds)
+
+
+def ObjectWriter(key: str, content_type: str = JSONL) -> BlobWriter:  # noqa: N802
+    return _blobs().writer(key, content_type)

@@ -1,101 +1,209 @@
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_core.dal import keys
-from batch_core.dal.batches_db import counters_update
-from batch_core.dal.clients import client, condition_failed
-from batch_core.dal.codec import from_attributes, to_attributes, value
-from batch_core.errors import StorageError
+from batch_core.dal.batches_db import BatchStore
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.codec import from_attributes, one_of, to_attributes, value
+from batch_core.dal.listing import read_items
+from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
+from batch_core.models.usage import Usage
 from batch_core.models.work_unit import UnitRecord
-from batch_core.settings import get_settings
 
 _STATE = {"#state": "state"}
 
 
-def _table() -> str:
-    return get_settings().table_name
+class UnitStore:
+    """Work unit records, beside their batch's record; a unit's closing or attempt changes the batch's
+    counters in the same transaction."""
+
+    def __init__(self, aws: AwsClients, batches: BatchStore):
+        self.table_name = batches.table_name
+        self._aws = aws
+        self._batches = batches
+
+    def put_new(self, unit: UnitRecord, ttl: int) -> None:
+        """Stores a new unit; a unit that already exists (a retried prepare) keeps its progress."""
+        item = to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except AWS_ERRORS as exc:
+            if not condition_failed(exc):
+                raise storage_error(f"could not store unit {unit.unit} of batch {unit.batch_id}", exc) from exc
+
+    def get(self, batch_id: str, unit: int) -> UnitRecord | None:
+        try:
+            answer = self._dynamodb.get_item(
+                TableName=self.table_name, Key=to_attributes(keys.unit_key(batch_id, unit)), ConsistentRead=True
+            )
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not read unit {unit} of batch {batch_id}", exc) from exc
+        return _from_item(answer["Item"]) if "Item" in answer else None
+
+    def list(self, batch_id: str, *, first_unit: int = 0, last_unit: int | None = None) -> Iterator[UnitRecord]:
+        """The batch's units in order, from `first_unit` to `last_unit` inclusive, read as the caller reads on."""
+        last = keys.unit_key(batch_id, last_unit)["sk"] if last_unit is not None else keys.UNIT_SK_PREFIX + "~"
+        query = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": value(keys.units_partition(batch_id)),
+                ":first": value(keys.unit_key(batch_id, first_unit)["sk"]),
+                ":last": value(last),
+            },
+            "ConsistentRead": True,
+        }
+        return (_from_item(item) for item in read_items(self._dynamodb, query, f"the units of batch {batch_id}"))
+
+    def claim(
+        self, batch_id: str, unit: int, *, now: int, lease_seconds: int, force: bool = False, holder: str | None = None
+    ) -> UnitRecord | None:
+        """Starts a new attempt on a unit that may run (any such unit when forced, else one that is not running
+        or whose lease ran out); None when the unit may not be claimed.
+
+        `holder` names the delivery that runs the attempt, so a delivery can tell its own attempt from another's."""
+        condition, values = one_of("#state", unit_sources(UnitState.RUNNING), "from")
+        values.update({":running": value(UnitState.RUNNING), ":one": value(1), ":lease": value(now + lease_seconds)})
+        if not force:
+            condition += " AND (#state <> :running OR lease_until < :now)"
+            values[":now"] = value(now)
+        expression = "SET #state = :running, lease_until = :lease"
+        if holder is not None:
+            expression += ", holder = :holder"
+            values[":holder"] = value(holder)
+        else:
+            expression += " REMOVE holder"
+        try:
+            answer = self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.unit_key(batch_id, unit)),
+                UpdateExpression=expression + " ADD attempt :one",
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeNames=_STATE,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except AWS_ERRORS as exc:
+            if condition_failed(exc):
+                return None
+            raise storage_error(f"could not claim unit {unit} of batch {batch_id}", exc) from exc
+        return _from_item(answer["Attributes"])
+
+    def record_attempt(
+        self, unit: UnitRecord, *, finished: dict[int, str], part_key: str | None, retries: dict[int, int], usage: Usage
+    ) -> bool:
+        """Ends the unit's current attempt: its finished lines, the batch's line counters and its token totals
+        (`usage`, of the lines that succeeded) change together, once.
+
+        `finished` maps line index to "succeeded" or "failed". False when the attempt no longer owns the
+        unit (its lease was taken over, or the unit was cancelled or expired meanwhile): nothing changes.
+        """
+        done = len(set(unit.finished) | set(finished)) == unit.count
+        next_state = UnitState.DONE if done else UnitState.PENDING
+        condition, values = one_of("#state", unit_sources(next_state), "from")
+        values.update({":attempt": value(unit.attempt), ":next": value(next_state), ":zero": value(0)})
+        expression = "SET #state = :next, lease_until = :zero"
+        if not done:
+            expression += ", retries = :retries"
+            values[":retries"] = value({str(index): count for index, count in retries.items()})
+        if part_key:
+            expression += ", parts = list_append(if_not_exists(parts, :empty), :part)"
+            values[":empty"] = value([])
+            values[":part"] = value([part_key])
+        outcomes = Counter(finished.values())
+        if finished:
+            expression += " ADD n_succeeded :succeeded, n_failed :failed"
+            values[":succeeded"] = value(outcomes["succeeded"])
+            values[":failed"] = value(outcomes["failed"])
+            if not done:
+                expression += ", finished :finished"
+                values[":finished"] = value(set(finished))
+        if done:
+            # A done unit's lines are all in its parts; keeping the per-line bookkeeping would only make
+            # every later read of the unit (items pages, finalize) larger.
+            expression += " REMOVE finished, retries"
+        unit_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
+                "UpdateExpression": expression,
+                "ConditionExpression": f"{condition} AND attempt = :attempt",
+                "ExpressionAttributeNames": _STATE,
+                "ExpressionAttributeValues": values,
+            }
+        }
+        deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
+        deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        deltas = {name: delta for name, delta in deltas.items() if delta}
+        items = [unit_update]
+        if deltas:
+            items.append(self._batches.counters_update(unit.batch_id, deltas))
+        return self._transact(items, unit)
+
+    def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
+        """Moves an unfinished unit to `to` (cancelled or expired) from a state the status table allows; its
+        unfinished lines count under the batch counter of that state. False when the unit was not in such a
+        state or changed meanwhile: the condition on `attempt` makes a concurrent attempt's results (or this
+        close) lose cleanly."""
+        condition, values = one_of("#state", unit_sources(to), "from")
+        values.update({":to": value(to), ":attempt": value(unit.attempt), ":one": value(1)})
+        unit_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
+                "UpdateExpression": "SET #state = :to ADD attempt :one",
+                "ConditionExpression": f"attempt = :attempt AND {condition}",
+                "ExpressionAttributeNames": _STATE,
+                "ExpressionAttributeValues": values,
+            }
+        }
+        counts = self._batches.counters_update(unit.batch_id, {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished)})
+        return self._transact([unit_update, counts], unit)
+
+    @property
+    def _dynamodb(self) -> Any:
+        return self._aws.client("dynamodb")
+
+    def _transact(self, items: Sequence[dict[str, Any]], unit: UnitRecord) -> bool:
+        try:
+            self._dynamodb.transact_write_items(TransactItems=items)
+        except AWS_ERRORS as exc:
+            if condition_failed(exc):
+                return False
+            raise storage_error(f"could not update unit {unit.unit} of batch {unit.batch_id}", exc) from exc
+        return True
 
 
 def _from_item(item: dict[str, Any]) -> UnitRecord:
     return UnitRecord.model_validate(from_attributes(item))
 
 
+# Adapters for the rules until they receive their stores; they go once the rules do.
+def _default() -> Any:
+    from batch_core.dal.stores import default_stores
+
+    return default_stores()
+
+
 def put_unit_in_db(unit: UnitRecord, ttl: int) -> None:
-    """Stores a new unit; a unit that already exists (a retried prepare) keeps its progress."""
-    item = to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
-    try:
-        client("dynamodb").put_item(TableName=_table(), Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as exc:
-        if not condition_failed(exc):
-            raise StorageError(f"could not store unit {unit.unit} of batch {unit.batch_id}") from exc
+    _default().units.put_new(unit, ttl)
 
 
 def get_unit_in_db(batch_id: str, unit: int) -> UnitRecord | None:
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.unit_key(batch_id, unit)), ConsistentRead=True
-    )
-    return _from_item(answer["Item"]) if "Item" in answer else None
+    return _default().units.get(batch_id, unit)
 
 
 def list_units_in_db(batch_id: str, *, first_unit: int = 0, last_unit: int | None = None) -> Iterator[UnitRecord]:
-    """The batch's units in order, from `first_unit` to `last_unit` inclusive."""
-    last = keys.unit_key(batch_id, last_unit)["sk"] if last_unit is not None else keys.UNIT_SK_PREFIX + "~"
-    pages = (
-        client("dynamodb")
-        .get_paginator("query")
-        .paginate(
-            TableName=_table(),
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-            ExpressionAttributeValues={
-                ":pk": value(keys.units_partition(batch_id)),
-                ":first": value(keys.unit_key(batch_id, first_unit)["sk"]),
-                ":last": value(last),
-            },
-            ConsistentRead=True,
-        )
-    )
-    for page in pages:
-        yield from (_from_item(item) for item in page["Items"])
+    return _default().units.list(batch_id, first_unit=first_unit, last_unit=last_unit)
 
 
 def claim_unit_in_db(
     batch_id: str, unit: int, *, now: int, lease_seconds: int, force: bool = False, holder: str | None = None
 ) -> UnitRecord | None:
-    """Starts a new attempt on a unit that is pending or whose lease ran out (any unfinished unit when forced).
-
-    `holder` names the delivery that runs the attempt, so a delivery can tell its own attempt from another's."""
-    condition = (
-        "#state IN (:pending, :running)"
-        if force
-        else ("#state = :pending OR (#state = :running AND lease_until < :now)")
-    )
-    values = {":pending": value("pending"), ":running": value("running"), ":one": value(1)}
-    values[":lease"] = value(now + lease_seconds)
-    if not force:
-        values[":now"] = value(now)
-    expression = "SET #state = :running, lease_until = :lease"
-    if holder is not None:
-        expression += ", holder = :holder"
-        values[":holder"] = value(holder)
-    else:
-        expression += " REMOVE holder"
-    try:
-        answer = client("dynamodb").update_item(
-            TableName=_table(),
-            Key=to_attributes(keys.unit_key(batch_id, unit)),
-            UpdateExpression=expression + " ADD attempt :one",
-            ConditionExpression=f"attribute_exists(pk) AND ({condition})",
-            ExpressionAttributeNames=_STATE,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            return None
-        raise StorageError(f"could not claim unit {unit} of batch {batch_id}") from exc
-    return _from_item(answer["Attributes"])
+    return _default().units.claim(batch_id, unit, now=now, lease_seconds=lease_seconds, force=force, holder=holder)
 
 
 def record_attempt_in_db(
@@ -106,82 +214,10 @@ def record_attempt_in_db(
     retries: dict[int, int],
     batch_deltas: dict[str, int],
 ) -> bool:
-    """Ends the unit's current attempt: its finished lines and the batch counters change together, once.
-
-    `finished` maps line index to "succeeded" or "failed". False when the attempt no longer owns the
-    unit (its lease was taken over, or the unit was cancelled or expired meanwhile): nothing changes.
-    """
-    all_done = set(unit.finished) | set(finished)
-    done = len(all_done) == unit.count
-    values: dict[str, Any] = {
-        ":running": value("running"),
-        ":attempt": value(unit.attempt),
-        ":next": value("done" if done else "pending"),
-        ":zero": value(0),
-    }
-    expression = "SET #state = :next, lease_until = :zero"
-    if not done:
-        expression += ", retries = :retries"
-        values[":retries"] = value({str(index): count for index, count in retries.items()})
-    if part_key:
-        expression += ", parts = list_append(if_not_exists(parts, :empty), :part)"
-        values[":empty"] = value([])
-        values[":part"] = value([part_key])
-    if finished:
-        expression += " ADD n_succeeded :succeeded, n_failed :failed"
-        values[":succeeded"] = value(sum(1 for status in finished.values() if status == "succeeded"))
-        values[":failed"] = value(sum(1 for status in finished.values() if status == "failed"))
-        if not done:
-            expression += ", finished :finished"
-            values[":finished"] = value(set(finished))
-    if done:
-        # A done unit's lines are all in its parts; keeping the per-line bookkeeping would only make
-        # every later read of the unit (items pages, finalize) larger.
-        expression += " REMOVE finished, retries"
-    unit_update = {
-        "Update": {
-            "TableName": _table(),
-            "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
-            "UpdateExpression": expression,
-            "ConditionExpression": "#state = :running AND attempt = :attempt",
-            "ExpressionAttributeNames": _STATE,
-            "ExpressionAttributeValues": values,
-        }
-    }
-    items = [unit_update]
-    if batch_deltas:
-        items.append(counters_update(unit.batch_id, batch_deltas))
-    return _transact(items, f"unit {unit.unit} of batch {unit.batch_id}")
+    tokens = {name: batch_deltas.get(name, 0) for name in ("input_tokens", "output_tokens")}
+    usage = Usage(**tokens, total_tokens=sum(tokens.values()))
+    return _default().units.record_attempt(unit, finished=finished, part_key=part_key, retries=retries, usage=usage)
 
 
 def close_unit_in_db(unit: UnitRecord, *, to_state: str, from_states: tuple[str, ...], counter: str) -> bool:
-    """Moves an unfinished unit to `cancelled` or `expired`; its unfinished lines count under `counter`.
-
-    The condition on `attempt` makes a concurrent attempt's results (or this sweep) lose cleanly.
-    """
-    values = {f":from{n}": value(state) for n, state in enumerate(from_states)}
-    values.update({":to": value(to_state), ":attempt": value(unit.attempt), ":one": value(1)})
-    unit_update = {
-        "Update": {
-            "TableName": _table(),
-            "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
-            "UpdateExpression": "SET #state = :to ADD attempt :one",
-            "ConditionExpression": "attempt = :attempt AND #state IN ("
-            + ", ".join(f":from{n}" for n in range(len(from_states)))
-            + ")",
-            "ExpressionAttributeNames": _STATE,
-            "ExpressionAttributeValues": values,
-        }
-    }
-    items = [unit_update, counters_update(unit.batch_id, {counter: len(unit.unfinished)})]
-    return _transact(items, f"unit {unit.unit} of batch {unit.batch_id}")
-
-
-def _transact(items: list[dict[str, Any]], what: str) -> bool:
-    try:
-        client("dynamodb").transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if condition_failed(exc):
-            return False
-        raise StorageError(f"could not update {what}") from exc
-    return True
+    return _default().units.close(unit, to=UnitState(to_state))

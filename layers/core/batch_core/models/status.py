@@ -23,6 +23,8 @@ TERMINAL = frozenset({_B.COMPLETED, _B.FAILED, _B.EXPIRED, _B.CANCELLED})
 ACTIVE = frozenset({_B.VALIDATING, _B.IN_PROGRESS, _B.CANCELLING})
 # Lines start only while the batch is neither ending nor ended.
 RUNNABLE = frozenset({_B.VALIDATING, _B.IN_PROGRESS})
+# Prepare plans a batch's units before it starts, and also when it was cancelled before it could start.
+PREPARABLE = frozenset({_B.VALIDATING, _B.CANCELLING})
 # Finalize writes the files of a batch in one of these, whatever its outcome.
 FINALIZABLE = frozenset({_B.IN_PROGRESS, _B.FINALIZING, _B.CANCELLING})
 

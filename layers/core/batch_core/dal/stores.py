@@ -1,0 +1,60 @@
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Self
+
+from batch_core.dal.api_keys_db import ApiKeyStore
+from batch_core.dal.batches_db import BatchStore
+from batch_core.dal.clients import AwsClients
+from batch_core.dal.files_db import FileStore
+from batch_core.dal.objects_db import ObjectStore
+from batch_core.dal.queue import WorkQueue
+from batch_core.dal.secret_store import SecretStore
+from batch_core.dal.storage import BlobStore
+from batch_core.dal.units_db import UnitStore
+from batch_core.dal.uploads_db import UploadStore
+from batch_core.dal.workflow import Workflow
+from batch_core.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store the rules use, built once per container (a handler module's import) and passed in."""
+
+    batches: BatchStore
+    units: UnitStore
+    files: FileStore
+    objects: ObjectStore
+    uploads: UploadStore
+    api_keys: ApiKeyStore
+    blobs: BlobStore
+    queue: WorkQueue
+    workflow: Workflow
+    secrets: SecretStore
+    # The clients the stores share, for what reads the table through a library of its own (idempotency).
+    clients: AwsClients
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clients: AwsClients | None = None) -> Self:
+        """The stores of the resources `settings` names; their AWS clients are made on first use."""
+        aws = clients or AwsClients()
+        batches = BatchStore(settings, aws)
+        files = FileStore(settings, aws)
+        return cls(
+            batches=batches,
+            units=UnitStore(aws, batches),
+            files=files,
+            objects=ObjectStore(settings, aws),
+            uploads=UploadStore(aws, files),
+            api_keys=ApiKeyStore(settings, aws),
+            blobs=BlobStore(settings, aws),
+            queue=WorkQueue(settings, aws),
+            workflow=Workflow(settings, aws),
+            secrets=SecretStore(aws),
+            clients=aws,
+        )
+
+
+@lru_cache
+def default_stores() -> Stores:
+    """Until the rules receive their stores, the old data-access functions use these."""
+    return Stores.from_settings(get_settings())
