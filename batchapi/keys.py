@@ -6,8 +6,10 @@ import secrets
 from typing import Any
 
 from batch_core.auth import add_api_key
-from batch_core.dal.api_keys_db import hash_api_key, list_api_keys_in_db, revoke_api_key_in_db
+from batch_core.dal.api_keys_db import hash_api_key
+from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
+from batch_core.settings import Settings
 from batchapi.errors import UsageError
 
 
@@ -25,17 +27,18 @@ def add_key_commands(commands: Any) -> None:
     revoke.set_defaults(run=revoke_key)
 
 
-def _use_table(arguments: argparse.Namespace) -> None:
+def _stores(arguments: argparse.Namespace) -> Stores:
+    """The stores of the deployment's table, with AWS credentials and region from boto3's usual sources."""
     if not arguments.table:
         raise UsageError("no table: pass --table or set BATCH_TABLE_NAME (the stack's TableName output)")
-    os.environ["TABLE_NAME"] = arguments.table
+    return Stores.from_settings(Settings(table_name=arguments.table))
 
 
 def create_key(arguments: argparse.Namespace) -> int:
-    _use_table(arguments)
+    stores = _stores(arguments)
     api_key = arguments.new_key or "sk-batch-" + secrets.token_urlsafe(24)
     try:
-        key_hash = add_api_key(api_key, arguments.tenant)
+        key_hash = add_api_key(stores, api_key, arguments.tenant)
     except InvalidInput as problem:
         raise UsageError(problem.message) from problem
     print(api_key)
@@ -44,21 +47,20 @@ def create_key(arguments: argparse.Namespace) -> int:
 
 
 def list_keys(arguments: argparse.Namespace) -> int:
-    _use_table(arguments)
-    for key in list_api_keys_in_db():
+    for key in _stores(arguments).api_keys.list():
         state = "active" if key["active"] else "revoked"
         print(f"{key['key_hash'][:12]}  {key['tenant_id']:<20} {state}")
     return 0
 
 
 def revoke_key(arguments: argparse.Namespace) -> int:
-    _use_table(arguments)
-    if revoke_api_key_in_db(hash_api_key(arguments.key_or_id)):
+    api_keys = _stores(arguments).api_keys
+    if api_keys.revoke(hash_api_key(arguments.key_or_id)):
         print("revoked")
         return 0
-    matches = [key["key_hash"] for key in list_api_keys_in_db() if key["key_hash"].startswith(arguments.key_or_id)]
+    matches = [key["key_hash"] for key in api_keys.list() if key["key_hash"].startswith(arguments.key_or_id)]
     if len(matches) != 1:
         raise UsageError(f"no single key matches '{arguments.key_or_id}' ({len(matches)} found)")
-    revoke_api_key_in_db(matches[0])
+    api_keys.revoke(matches[0])
     print("revoked")
     return 0

@@ -92,11 +92,12 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
         if watching[0]:
             calls[f"{model.service_model.service_name}:{model.name}"] += 1
 
-    def ended() -> bool:
+    def ended(system: Any, batch_id: str) -> bool:
         """The bench's own polling is not the service's work, so it is not counted."""
         watching[0] = False
         try:
-            return _terminal(batch_id)
+            batch = system.stores.batches.get(batch_id)
+            return batch is not None and batch.is_terminal
         finally:
             watching[0] = True
 
@@ -109,9 +110,9 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
             "MAX_LINES_PER_BATCH": str(lines),
             "LINE_CONCURRENCY": "64",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "UPSTREAM_API_KEY_SECRET": "",
         }
         system = LocalSystem.start({"UpstreamBaseUrl": simulator.base_url}, environment, os.environ.__setitem__)
-        os.environ["UPSTREAM_API_KEY_SECRET"] = ""
         system.add_api_key("bench", "bench")
         busy = _time_invocations(system)
         requests = [
@@ -128,7 +129,7 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
                 body=json.dumps({"endpoint": "/v1/chat/completions", "requests": requests}).encode(),
             )
             batch_id = created.json()["id"]
-            system.run_until(ended, timeout=600)
+            system.run_until(lambda: ended(system, batch_id), timeout=600)
         finally:
             session.events.unregister("before-call", count)
         sfn = boto3.client("stepfunctions")
@@ -168,13 +169,6 @@ def _memory_gb(template: dict[str, Any]) -> dict[str, float]:
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
-
-
-def _terminal(batch_id: str) -> bool:
-    from batch_core.dal.batches_db import get_batch_in_db
-
-    batch = get_batch_in_db(batch_id)
-    return batch is not None and batch.is_terminal
 
 
 def cost(calls: Counter[str], transitions: int, invokes: int) -> float:

@@ -18,11 +18,18 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from batch_core.dal.stores import Stores
+from batch_core.settings import Settings
 from bench.common import free_port, wait_for_port
 
 IDEAL_RSS_MB = 256
-BENCH_SETTINGS = {"MAX_LINES_PER_BATCH": "1000000", "LINE_CONCURRENCY": "64"}
+BENCH_SETTINGS: dict[str, Any] = {
+    "max_lines_per_batch": 1_000_000,
+    "line_concurrency": 64,
+    "upstream_api_key_secret": "",
+}
 
 
 def main() -> None:
@@ -31,7 +38,7 @@ def main() -> None:
     parser.add_argument("--line-bytes", type=int, default=400, help="approximate size of one input line")
     parser.add_argument("--unit-lines", type=int, default=500, help="lines per work unit (the template's default: 50)")
     arguments = parser.parse_args()
-    BENCH_SETTINGS["WORK_UNIT_LINES"] = str(arguments.unit_lines)
+    BENCH_SETTINGS["work_unit_lines"] = arguments.unit_lines
     header = f"{'lines':>8} {'input MB':>9} {'prepare s':>10} {'prepare MB':>11} {'finalize s':>11} {'finalize MB':>12}"
     print(f"{header}  (target: <= {IDEAL_RSS_MB} MB, flat)")
     for lines in arguments.lines:
@@ -50,18 +57,19 @@ def measure(lines: int, line_bytes: int) -> dict[str, float]:
     )
     try:
         wait_for_port(port)
-        environment = _environment(port)
-        os.environ.update(environment)
+        # boto3's own environment: where AWS is (this size's moto server) and its credentials; the
+        # spawned children inherit it. What the core reads goes to it as explicit Settings.
+        os.environ.update(_aws_environment(port))
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / "input.jsonl"
             input_mb = _write_input(source, lines, line_bytes)
-            batch_id = _setup(source, lines)
+            settings, batch_id = _setup(source, lines)
         context = multiprocessing.get_context("spawn")
         with context.Pool(1) as pool:
-            prepare_s, prepare_mb = pool.apply(_timed, ("prepare", batch_id, environment))
-        _run_units(batch_id)
+            prepare_s, prepare_mb = pool.apply(_timed, ("prepare", settings, batch_id))
+        _run_units(settings, batch_id)
         with context.Pool(1) as pool:
-            finalize_s, finalize_mb = pool.apply(_timed, ("finalize", batch_id, environment))
+            finalize_s, finalize_mb = pool.apply(_timed, ("finalize", settings, batch_id))
         return {
             "input_mb": input_mb,
             "prepare_s": prepare_s,
@@ -74,7 +82,7 @@ def measure(lines: int, line_bytes: int) -> dict[str, float]:
         server.wait()
 
 
-def _environment(port: int) -> dict[str, str]:
+def _aws_environment(port: int) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "bench",
@@ -82,7 +90,6 @@ def _environment(port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        **BENCH_SETTINGS,
     }
 
 
@@ -97,26 +104,22 @@ def _write_input(path: Path, lines: int, line_bytes: int) -> float:
     return path.stat().st_size / 1024 / 1024
 
 
-def _setup(source: Path, lines: int) -> str:
-    """Deploys the template into the moto server and stores a batch whose input is the file."""
-    from batch_core.dal import storage
-    from batch_core.dal.batches_db import put_new_batch_in_db
-    from batch_core.dal.clients import reset_clients
+def _setup(source: Path, lines: int) -> tuple[Settings, str]:
+    """Deploys the template into the moto server and stores a batch whose input is the file; returns the
+    settings of the deployed resources and the batch's id."""
     from batch_core.models.batch import Batch
-    from batch_core.settings import get_settings
-    from batch_core.upstream import default_upstream
     from embedded.simulator import Simulator
     from embedded.template import deploy
 
     simulator = Simulator().start()
     stack = deploy(parameters={"UpstreamBaseUrl": simulator.base_url})
-    os.environ.update({**stack.environment(), **BENCH_SETTINGS, "UPSTREAM_API_KEY_SECRET": ""})
-    for cache in (reset_clients, get_settings.cache_clear, default_upstream.cache_clear):
-        cache()
+    deployed = {name.lower(): value for name, value in stack.environment().items()}
+    settings = Settings(**{name: deployed[name] for name in Settings.model_fields if name in deployed} | BENCH_SETTINGS)
+    stores = Stores.from_settings(settings)
     now = int(time.time())
     batch_id = f"batch_bench{now:x}{lines}"
-    key = storage.input_key("bench", batch_id)
-    writer = storage.ObjectWriter(key)
+    key = stores.blobs.input_key("bench", batch_id)
+    writer = stores.blobs.writer(key)
     with source.open("rb") as data:
         while chunk := data.read(8 * 1024 * 1024):
             writer.write(chunk)
@@ -132,39 +135,38 @@ def _setup(source: Path, lines: int) -> str:
         created_at=now,
         expires_at=now + 86400,
     )
-    put_new_batch_in_db(batch)
-    return batch_id
+    stores.batches.put_new(batch)
+    return settings, batch_id
 
 
-def _run_units(batch_id: str) -> None:
-    from batch_core.dal.units_db import list_units_in_db
+def _run_units(settings: Settings, batch_id: str) -> None:
     from batch_core.executor import run_work_unit
     from batch_core.models.work_unit import WorkUnit
-    from batch_core.upstream import default_upstream
+    from batch_core.upstream import Upstream
 
-    units = [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in list_units_in_db(batch_id)]
+    stores = Stores.from_settings(settings)
+    upstream = Upstream.from_settings(settings, stores.secrets)
+    units = [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in stores.units.list(batch_id)]
+
+    def run(unit: WorkUnit) -> float | None:
+        deadline = time.monotonic() + 900
+        return run_work_unit(stores, settings, unit, upstream, delivery=f"bench-{unit.unit}", deadline=deadline)
+
     with ThreadPoolExecutor(8) as pool:
-        list(
-            pool.map(
-                lambda unit: run_work_unit(
-                    unit, default_upstream(), delivery=f"bench-{unit.unit}", deadline=time.monotonic() + 900
-                ),
-                units,
-            )
-        )
+        list(pool.map(run, units))
 
 
-def _timed(step: str, batch_id: str, environment: dict[str, str]) -> tuple[float, float]:
+def _timed(step: str, settings: Settings, batch_id: str) -> tuple[float, float]:
     """Runs prepare or finalize in this (fresh) process; returns seconds and peak RSS in MB."""
-    os.environ.update(environment)
     from batch_core.finalize import finalize_batch
     from batch_core.prepare import prepare_batch
 
+    stores = Stores.from_settings(settings)
     started = time.perf_counter()
     if step == "prepare":
-        prepare_batch(batch_id)
+        prepare_batch(stores, settings, batch_id)
     else:
-        finalize_batch(batch_id, "completed")
+        finalize_batch(stores, settings, batch_id, "completed")
     return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

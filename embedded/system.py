@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from batch_core.auth import add_api_key
-from batch_core.dal.clients import reset_clients
-from batch_core.settings import get_settings
-from batch_core.upstream import default_upstream
+from batch_core.dal.stores import Stores
+from batch_core.settings import Settings
 from embedded.execution_events import ExecutionEvents
 from embedded.gateway import GatewayResponse, LocalGateway
 from embedded.lambdas import LocalLambdas
@@ -27,12 +26,16 @@ class LocalSystem:
         gateway: LocalGateway,
         pollers: list[QueuePoller],
         execution_events: ExecutionEvents,
+        settings: Settings,
     ):
         self.stack = stack
         self.lambdas = lambdas
         self.gateway = gateway
         self.pollers = pollers
         self.execution_events = execution_events
+        # What the stack's own code (adding API keys) and tests read and write, as the handlers do.
+        self.settings = settings
+        self.stores = Stores.from_settings(settings)
 
     @classmethod
     def start(
@@ -41,23 +44,25 @@ class LocalSystem:
         environment: dict[str, str],
         set_env: Callable[[str, str], None],
     ) -> "LocalSystem":
-        """Deploys the template into the current (moto) AWS and wires the handlers to it."""
+        """Deploys the template into the current (moto) AWS and wires the handlers to it.
+
+        The functions' environment is set once, before any handler module is loaded: as in Lambda, each
+        handler module builds its settings and stores from it when it is loaded."""
         stack = deploy(parameters=parameters)
-        for name, value in {**stack.environment(), **environment}.items():
+        variables = {**stack.environment(), **environment}
+        for name, value in variables.items():
             set_env(name, value)
-        get_settings.cache_clear()
-        default_upstream.cache_clear()
-        reset_clients()
         apply_moto_fixes()
         lambdas = LocalLambdas(stack)
         lambdas.install()
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
         routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
-        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), ExecutionEvents.from_stack(stack, lambdas.invoke))
+        events = ExecutionEvents.from_stack(stack, lambdas.invoke)
+        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), events, _settings(variables))
 
     def add_api_key(self, api_key: str, tenant_id: str) -> None:
-        add_api_key(api_key, tenant_id)
+        add_api_key(self.stores, api_key, tenant_id)
 
     def request(
         self,
@@ -90,6 +95,13 @@ class LocalSystem:
             if not self.pump():
                 time.sleep(0.05)
         raise TimeoutError(f"not done after {timeout}s")
+
+
+def _settings(variables: dict[str, str]) -> Settings:
+    """The settings the functions read from `variables`, given explicitly."""
+    return Settings(
+        **{name.lower(): value for name, value in variables.items() if name.lower() in Settings.model_fields}
+    )
 
 
 def _pollers(stack: Stack, lambdas: LocalLambdas) -> list[QueuePoller]:

@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from runtime import SETTINGS, STORES
 from tenancy import tenant_of
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
@@ -25,9 +26,9 @@ def tenant() -> str:
 def handle_create_batch(request: Annotated[CreateBatchRequest, Body()]) -> Response[ConsoleBatch]:
     idempotency_key = router.current_event.headers.get("idempotency-key")
     if idempotency_key:
-        batch = create_batch_once(tenant(), idempotency_key, request)
+        batch = create_batch_once(STORES, SETTINGS, tenant(), idempotency_key, request)
     else:
-        batch = create_batch(tenant(), request)
+        batch = create_batch(STORES, SETTINGS, tenant(), request)
     return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
 
 
@@ -38,19 +39,19 @@ def handle_list_batches(
     cursor: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
 ) -> ConsoleBatchList:
     """Newest first; `cursor` (a page's `nextCursor`) continues below the page it came from."""
-    batches, has_more = list_batches(tenant(), status=status, limit=limit, after=cursor)
+    batches, has_more = list_batches(STORES, tenant(), status=status, limit=limit, after=cursor)
     next_cursor = batches[-1].id if has_more else None
     return ConsoleBatchList(data=[ConsoleBatch.of(batch) for batch in batches], nextCursor=next_cursor)
 
 
 @router.get(f"{CONSOLE}/<batch_id>")
 def handle_get_batch(batch_id: str) -> ConsoleBatch:
-    return ConsoleBatch.of(get_batch(tenant(), batch_id))
+    return ConsoleBatch.of(get_batch(STORES, tenant(), batch_id))
 
 
 @router.post(f"{CONSOLE}/<batch_id>/cancel")
 def handle_cancel_batch(batch_id: str) -> ConsoleBatch:
-    return ConsoleBatch.of(cancel_batch(tenant(), batch_id))
+    return ConsoleBatch.of(cancel_batch(STORES, tenant(), batch_id))
 
 
 @router.get(f"{CONSOLE}/<batch_id>/items")
@@ -60,12 +61,14 @@ def handle_list_items(
     limit: Annotated[int, Query()] = 100,
     skip: Annotated[int, Query()] = 0,
 ) -> ConsoleList:
-    return ConsoleList(data=list_items(get_batch(tenant(), batch_id), status=status, limit=limit, skip=skip))
+    return ConsoleList(
+        data=list_items(STORES, get_batch(STORES, tenant(), batch_id), status=status, limit=limit, skip=skip)
+    )
 
 
 @router.get(f"{CONSOLE}/<batch_id>/results")
 def handle_get_results(batch_id: str, status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None):
-    results = render_results(get_batch(tenant(), batch_id), status)
+    results = render_results(STORES, get_batch(STORES, tenant(), batch_id), status)
     if results.url:
         return Response(status_code=302, headers={"Location": results.url}, body="")
     return Response(status_code=200, content_type="application/jsonl", body=results.body.decode())

@@ -1,9 +1,13 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.models.workflow import AwaitTask
 from batch_core.observability import logger, tracer
+from batch_core.settings import Settings
 from batch_core.tracking import await_lines
+
+STORES = Stores.from_settings(Settings())
 
 
 @logger.inject_lambda_context
@@ -11,4 +15,4 @@ from batch_core.tracking import await_lines
 @event_parser(model=AwaitTask)
 def lambda_handler(task: AwaitTask, context: LambdaContext) -> None:
     logger.append_keys(batch_id=task.batch_id)
-    await_lines(task.batch_id, task.task_token)
+    await_lines(STORES, task.batch_id, task.task_token)

@@ -3,9 +3,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.models.workflow import BatchTask
 from batch_core.observability import logger, tracer
+from batch_core.settings import Settings
 from batch_core.tracking import check_batch
+
+SETTINGS = Settings()
+STORES = Stores.from_settings(SETTINGS)
 
 
 @logger.inject_lambda_context
@@ -13,6 +18,6 @@ from batch_core.tracking import check_batch
 @event_parser(model=BatchTask)
 def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
-    decision = check_batch(task.batch_id)
+    decision = check_batch(STORES, SETTINGS, task.batch_id)
     logger.info("checked", extra={"decision": decision.next})
     return decision.model_dump()

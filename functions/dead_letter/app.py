@@ -4,9 +4,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.executor import fail_work_unit
 from batch_core.models.work_unit import WorkUnit
 from batch_core.observability import logger, tracer
+from batch_core.settings import Settings
+
+SETTINGS = Settings()
+STORES = Stores.from_settings(SETTINGS)
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -16,7 +21,12 @@ def record_handler(record: SQSRecord) -> None:
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
     receives = record.attributes.approximate_receive_count
     logger.warning("work unit dead-lettered", extra={"receives": receives})
-    fail_work_unit(unit, f"the work unit failed {receives} deliveries and was set aside; its lines did not finish")
+    fail_work_unit(
+        STORES,
+        SETTINGS,
+        unit,
+        f"the work unit failed {receives} deliveries and was set aside; its lines did not finish",
+    )
 
 
 @logger.inject_lambda_context

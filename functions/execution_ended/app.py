@@ -3,10 +3,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.errors import BatchNotFound
 from batch_core.models.workflow import ExecutionEndedEvent
 from batch_core.observability import logger, tracer
+from batch_core.settings import Settings
 from batch_core.tracking import mark_failed
+
+STORES = Stores.from_settings(Settings())
 
 
 @logger.inject_lambda_context
@@ -19,7 +23,7 @@ def lambda_handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[s
     logger.append_keys(batch_id=ended.name)
     try:
         status = mark_failed(
-            ended.name, f"the batch's workflow ended {ended.status.lower()}; no further lines will run"
+            STORES, ended.name, f"the batch's workflow ended {ended.status.lower()}; no further lines will run"
         )
     except BatchNotFound:
         # Not a batch's execution, or its record has expired: nothing to end, and nothing to retry for a day.

@@ -5,12 +5,17 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_core.dal.queue import delay_message, requeue_unit
+from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished
 from batch_core.executor import run_work_unit
 from batch_core.models.work_unit import WorkUnit
 from batch_core.observability import logger, tracer
-from batch_core.upstream import default_upstream
+from batch_core.settings import Settings
+from batch_core.upstream import Upstream
+
+SETTINGS = Settings()
+STORES = Stores.from_settings(SETTINGS)
+UPSTREAM = Upstream.from_settings(SETTINGS, STORES.secrets)
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -22,12 +27,12 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
     deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000
     try:
-        delay = run_work_unit(unit, default_upstream(), delivery=record.message_id, deadline=deadline)
+        delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAM, delivery=record.message_id, deadline=deadline)
     except AttemptUnfinished as unfinished:
-        delay_message(record.receipt_handle, unfinished.seconds)
+        STORES.queue.delay(record.receipt_handle, unfinished.seconds)
         raise
     if delay is not None:
-        requeue_unit(unit, delay)
+        STORES.queue.requeue(unit, delay)
         logger.info("unit requeued", extra={"delay_seconds": round(delay)})
 
 

@@ -3,9 +3,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.models.workflow import BatchTask
 from batch_core.observability import logger, tracer
+from batch_core.settings import Settings
 from batch_core.tracking import expire_batch
+
+STORES = Stores.from_settings(Settings())
 
 
 @logger.inject_lambda_context
@@ -13,4 +17,4 @@ from batch_core.tracking import expire_batch
 @event_parser(model=BatchTask)
 def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
-    return expire_batch(task.batch_id).model_dump()
+    return expire_batch(STORES, task.batch_id).model_dump()

@@ -3,9 +3,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_core.dal.stores import Stores
 from batch_core.finalize import finalize_batch
 from batch_core.models.workflow import FinalizeTask
 from batch_core.observability import logger, metrics, tracer
+from batch_core.settings import Settings
+
+SETTINGS = Settings()
+STORES = Stores.from_settings(SETTINGS)
 
 
 @logger.inject_lambda_context
@@ -14,7 +19,7 @@ from batch_core.observability import logger, metrics, tracer
 @event_parser(model=FinalizeTask)
 def lambda_handler(task: FinalizeTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
-    status = finalize_batch(task.batch_id, task.outcome)
+    status = finalize_batch(STORES, SETTINGS, task.batch_id, task.outcome)
     metrics.add_metric(name=f"Batches{status.capitalize()}", unit="Count", value=1)
     logger.info("batch finished", extra={"status": status})
     return {"status": status}

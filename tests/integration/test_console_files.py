@@ -6,10 +6,7 @@ import boto3
 import pytest
 import requests
 
-from batch_core import buckets
-from batch_core.dal import keys
-from batch_core.dal.codec import to_attributes
-from batch_core.dal.objects_db import get_object_in_db
+from batch_core.dal.objects_db import ObjectStore
 from embedded.system import LocalSystem
 from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines
 
@@ -182,10 +179,10 @@ def test_an_object_presigned_but_never_uploaded_is_404_until_completed(console: 
     assert early.json() == {"error": "no bytes were uploaded for object 'later.txt'; PUT them to the upload URL first"}
 
 
-def _source_key(bucket: str, key: str) -> str:
-    found = get_object_in_db("tenant-a", bucket, key)
+def _source_key(system: LocalSystem, bucket: str, key: str) -> str:
+    found = system.stores.objects.get("tenant-a", bucket, key)
     assert found is not None
-    return found[1]
+    return found.s3_key
 
 
 def _file_batch(console: Console, key: str) -> str:
@@ -203,9 +200,7 @@ def test_a_batch_runs_the_lines_it_validated_though_its_object_is_overwritten_af
     batch_id = _file_batch(console, key)
     console.wait(batch_id, {"in_progress"}, deliver=False)
 
-    boto3.client("s3").put_object(
-        Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=b'{"not": "validated"}\n' * 9
-    )
+    system.stores.blobs.put(_source_key(system, "inputs", key), b'{"not": "validated"}\n' * 9)
     batch = console.wait(batch_id)
 
     assert batch["status"] == "completed" and batch["request_counts"]["completed"] == 4
@@ -220,9 +215,7 @@ def test_a_batch_whose_object_changed_before_it_was_prepared_fails_naming_the_in
 
     def swap_then_invoke(function: str, event: Any) -> Any:
         if function.endswith("PrepareFunction"):
-            boto3.client("s3").put_object(
-                Bucket=system.stack.ref("BatchBucket"), Key=_source_key("inputs", key), Body=input_file_lines("late", 5)
-            )
+            system.stores.blobs.put(_source_key(system, "inputs", key), input_file_lines("late", 5))
         return invoke(function, event)
 
     monkeypatch.setattr(system.lambdas, "invoke", swap_then_invoke)
@@ -333,13 +326,13 @@ def test_a_complete_whose_write_went_through_before_a_retry_keeps_the_objects_by
     presigned = _presign(console, "direct", "retried.txt")
     key = presigned["file"]["key"]
     _put(presigned, b"kept bytes")
-    complete = buckets.complete_object_in_db
+    complete = ObjectStore.complete
 
-    def written_then_condition_failed(*arguments: Any) -> bool:
-        assert complete(*arguments)
+    def written_then_condition_failed(self: ObjectStore, *arguments: Any) -> bool:
+        assert complete(self, *arguments)
         return False
 
-    monkeypatch.setattr(buckets, "complete_object_in_db", written_then_condition_failed)
+    monkeypatch.setattr(ObjectStore, "complete", written_then_condition_failed)
     completed = console.call("POST", f"{BUCKETS}/direct/uploads/{key}/complete")
 
     assert completed.status == 200 and completed.json()["file"]["size"] == len(b"kept bytes")
@@ -348,13 +341,9 @@ def test_a_complete_whose_write_went_through_before_a_retry_keeps_the_objects_by
 
 def test_an_upload_abandoned_past_its_expiry_frees_its_key(console: Console, system: LocalSystem) -> None:
     abandoned = _presign(console, "direct", "again.txt")["file"]["key"]
-    boto3.client("dynamodb").update_item(
-        TableName=system.stack.ref("BatchTable"),
-        Key=to_attributes(keys.bucket_object_key("tenant-a", "direct", abandoned)),
-        UpdateExpression="SET #ttl = :past",
-        ExpressionAttributeNames={"#ttl": "ttl"},
-        ExpressionAttributeValues={":past": {"N": "1"}},
-    )
+    found = system.stores.objects.get("tenant-a", "direct", abandoned)
+    assert found is not None
+    system.stores.objects.put("tenant-a", found.stored, found.s3_key, new=False, complete=False, ttl=1)
 
     again = _presign(console, "direct", "again.txt")["file"]["key"]
 

@@ -6,8 +6,12 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_core.dal import queue, storage
+from batch_core.dal.queue import WorkQueue
+from batch_core.dal.storage import JSONL, BlobStore
+from batch_core.dal.workflow import Workflow
 from batch_core.errors import StorageError
+from batch_core.models.status import UnitState
+from batch_core.models.work_unit import UnitRecord, WorkUnit
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line, queue_url, set_queue
@@ -18,8 +22,13 @@ CHAT = "/v1/chat/completions"
 def test_every_work_unit_delivered_twice_changes_nothing(
     console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    send_once = queue._send
-    monkeypatch.setattr(queue, "_send", lambda units: send_once(units) + send_once(units))
+    send = WorkQueue.send
+
+    def send_twice(self: WorkQueue, units: Any) -> int:
+        units = list(units)
+        return send(self, units) + send(self, units)
+
+    monkeypatch.setattr(WorkQueue, "send", send_twice)
     lines = [chat_line(f"d{n}", f"duplicate {n}") for n in range(8)]
 
     batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"])
@@ -34,25 +43,19 @@ def test_every_work_unit_delivered_twice_changes_nothing(
 
 def _deliver_again_everything_ever_sent(system: LocalSystem, batch_id: str) -> None:
     """Replays each unit's message straight into the executor after the batch finished."""
-    units = boto3.client("dynamodb").query(
-        TableName=system.stack.ref("BatchTable"),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :unit)",
-        ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}, ":unit": {"S": "UNIT#"}},
-    )["Items"]
-    records = []
-    for item in units:
-        body = {name: int(item[name]["N"]) for name in ("unit", "first", "count", "byte_start", "byte_end")}
-        records.append(
-            {
-                "messageId": f"replay-{body['unit']}",
-                "receiptHandle": "r",
-                "body": json.dumps({"batch_id": batch_id, **body}),
-            }
-        )
+    records = [
+        {"messageId": f"replay-{unit.unit}", "receiptHandle": "r", "body": _message(unit).model_dump_json()}
+        for unit in system.stores.units.list(batch_id)
+    ]
     answer = system.lambdas.invoke(
         system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record) for record in records]}
     )
     assert answer == {"batchItemFailures": []}
+
+
+def _message(unit: UnitRecord) -> WorkUnit:
+    """The work unit message that queued `unit`."""
+    return WorkUnit.model_validate(unit.model_dump(include=set(WorkUnit.model_fields)))
 
 
 def _sqs(record: dict[str, Any]) -> dict[str, Any]:
@@ -63,16 +66,16 @@ def test_executor_crash_mid_unit_then_redelivery_gives_exact_counts(
     console: Console, system: LocalSystem, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_queue(system, "WorkQueue", VisibilityTimeout="1")
-    real_put = storage.put_object
+    real_put = BlobStore.put
     crashed: list[str] = []
 
-    def crash_on_first_output(key: str, data: bytes, content_type: str = storage.JSONL) -> None:
+    def crash_on_first_output(self: BlobStore, key: str, data: bytes, content_type: str = JSONL) -> None:
         if "/units/" in key and not crashed:
             crashed.append(key)
             raise RuntimeError("executor crashed after calling the upstream")
-        real_put(key, data, content_type)
+        real_put(self, key, data, content_type)
 
-    monkeypatch.setattr(storage, "put_object", crash_on_first_output)
+    monkeypatch.setattr(BlobStore, "put", crash_on_first_output)
     lines = [chat_line(f"k{n}", f"crash {n}") for n in range(6)]
 
     batch = console.wait(console.create({"endpoint": CHAT, "requests": lines}).json()["id"], timeout=30)
@@ -88,14 +91,14 @@ def test_poison_unit_goes_to_the_dead_letter_queue_and_the_batch_still_ends(
     console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _redrive_after(system, 2, VisibilityTimeout="1")
-    real_range = storage.get_range
+    real_range = BlobStore.get_range
 
-    def unreadable_after_first_unit(key: str, start: int, end: int) -> bytes:
+    def unreadable_after_first_unit(self: BlobStore, key: str, start: int, end: int) -> bytes:
         if key.endswith("input.jsonl") and start > 0:
             raise StorageError("this range cannot be read")
-        return real_range(key, start, end)
+        return real_range(self, key, start, end)
 
-    monkeypatch.setattr(storage, "get_range", unreadable_after_first_unit)
+    monkeypatch.setattr(BlobStore, "get_range", unreadable_after_first_unit)
     lines = [chat_line(f"p{n}", f"poison {n}") for n in range(6)]
     batch_id = console.create({"endpoint": CHAT, "requests": lines}).json()["id"]
 
@@ -113,9 +116,7 @@ def test_poison_unit_goes_to_the_dead_letter_queue_and_the_batch_still_ends(
 
 
 def test_a_lost_completion_signal_is_caught_by_the_watchdog(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
-    from batch_core import tracking
-
-    monkeypatch.setattr(tracking, "signal_done", lambda token: False)
+    monkeypatch.setattr(Workflow, "signal_done", lambda self, token: False)
     lines = [chat_line(f"w{n}", f"watchdog {n}") for n in range(4)]
     # A window this short keeps the watchdog at its setting; a long one stretches it to fit the history.
     created = console.create({"endpoint": CHAT, "requests": lines, "completion_window": "10m"})
@@ -126,20 +127,10 @@ def test_a_lost_completion_signal_is_caught_by_the_watchdog(console: Console, mo
     assert batch["request_counts"]["completed"] == 4
 
 
-def _units(system: LocalSystem, batch_id: str) -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").query(
-        TableName=system.stack.ref("BatchTable"),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :unit)",
-        ExpressionAttributeValues={":pk": {"S": f"BATCH#{batch_id}"}, ":unit": {"S": "UNIT#"}},
-    )["Items"]
-
-
 def _use_settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
-    from batch_core.settings import get_settings
-
+    """Sets the functions' environment before a handler has loaded, so each handler's settings have them."""
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
 
 
 def test_a_unit_that_waits_more_often_than_the_queue_redrives_still_completes_every_line(
@@ -162,20 +153,19 @@ def test_a_wait_longer_than_sqs_can_delay_hops_through_the_queue_without_running
 ) -> None:
     batch_id = console.create({"endpoint": CHAT, "requests": [chat_line("later", "not yet")]}).json()["id"]
     console.wait(batch_id, {"in_progress"}, deliver=False)
-    [unit] = _units(system, batch_id)
-    body = {name: int(unit[name]["N"]) for name in ("unit", "first", "count", "byte_start", "byte_end")}
+    [unit] = system.stores.units.list(batch_id)
     due = int(time.time()) + 3600
     record = {
         "messageId": "m-later",
         "receiptHandle": "r",
-        "body": json.dumps({"batch_id": batch_id, **body, "not_before": due}),
+        "body": _message(unit).model_copy(update={"not_before": due}).model_dump_json(),
     }
 
     answer = system.lambdas.invoke(system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record)]})
 
     assert answer == {"batchItemFailures": []}
-    [still] = _units(system, batch_id)
-    assert still["state"]["S"] == "pending" and int(still["attempt"]["N"]) == 0
+    [still] = system.stores.units.list(batch_id)
+    assert still.state == UnitState.PENDING and still.attempt == 0
     counts = boto3.client("sqs").get_queue_attributes(
         QueueUrl=queue_url(system, "WorkQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )
@@ -193,9 +183,9 @@ def test_a_unit_too_slow_for_one_invocation_finishes_over_several_attempts_each_
     assert batch["request_counts"] == {"total": 12, "completed": 12, "failed": 0, "cancelled": 0, "expired": 0}
     assert simulator.calls == {f"slow {n} [slow:0.5]": 1 for n in range(12)}
     assert [line["custom_id"] for line in console.result_lines(batch["id"])] == [f"s{n}" for n in range(12)]
-    [unit] = _units(system, batch["id"])
-    assert unit["state"]["S"] == "done"
-    assert len(unit["parts"]["L"]) >= 3
+    [unit] = system.stores.units.list(batch["id"])
+    assert unit.state == UnitState.DONE
+    assert len(unit.parts) >= 3
 
 
 def _redrive_after(system: LocalSystem, receives: int, **attributes: str) -> None:

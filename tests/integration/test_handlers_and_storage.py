@@ -6,7 +6,6 @@ import boto3
 import pytest
 
 from batch_core import responses, results
-from batch_core.dal import storage
 from embedded.system import LocalSystem
 from tests.integration.conftest import CONSOLE, Console, chat_line
 
@@ -36,7 +35,8 @@ def test_finalize_writes_output_and_error_files_in_input_order(console: Console,
 
     s3 = boto3.client("s3")
     bucket = system.stack.ref("BatchBucket")
-    output_key, error_key = storage.output_key("tenant-a", batch["id"]), storage.error_key("tenant-a", batch["id"])
+    blobs = system.stores.blobs
+    output_key, error_key = blobs.output_key("tenant-a", batch["id"]), blobs.error_key("tenant-a", batch["id"])
     output = s3.get_object(Bucket=bucket, Key=output_key)["Body"].read().decode().splitlines()
     errors = s3.get_object(Bucket=bucket, Key=error_key)["Body"].read().decode().splitlines()
 
@@ -46,7 +46,7 @@ def test_finalize_writes_output_and_error_files_in_input_order(console: Console,
 
 
 def test_object_writer_switches_to_multipart_past_one_part(system: LocalSystem) -> None:
-    writer = storage.ObjectWriter("tenant-a/test/big.jsonl")
+    writer = system.stores.blobs.writer("tenant-a/test/big.jsonl")
     line = b"x" * 1023 + b"\n"
     for _ in range(9 * 1024):
         writer.write(line)
@@ -58,7 +58,7 @@ def test_object_writer_switches_to_multipart_past_one_part(system: LocalSystem) 
 
 
 def test_object_writer_writes_nothing_for_an_empty_object(system: LocalSystem) -> None:
-    writer = storage.ObjectWriter("tenant-a/test/empty.jsonl")
+    writer = system.stores.blobs.writer("tenant-a/test/empty.jsonl")
 
     assert writer.close() is False
     assert (
@@ -78,7 +78,7 @@ def test_results_larger_than_a_lambda_response_redirect_to_a_streamed_object(
     answer = console.results(batch["id"])
 
     assert answer.status == 302
-    key = storage.results_key("tenant-a", batch["id"], None)
+    key = system.stores.blobs.results_key("tenant-a", batch["id"], None)
     assert key in answer.headers["location"]
     spooled = boto3.client("s3").get_object(Bucket=system.stack.ref("BatchBucket"), Key=key)["Body"].read()
     assert spooled == inline

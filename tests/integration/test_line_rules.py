@@ -7,8 +7,6 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_core.dal import storage
-from batch_core.dal.batches_db import get_batch_in_db
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line, queue_url
 
@@ -217,20 +215,26 @@ def test_several_bad_inline_lines_are_all_listed(console: Console, system: Local
     _assert_nothing_queued(system)
 
 
-def _corrupt_line(batch_id: str, custom_id: str, corrupted: bytes) -> None:
+def _input_key(system: LocalSystem, batch_id: str) -> str:
+    batch = system.stores.batches.get(batch_id)
+    assert batch is not None
+    return batch.input_key
+
+
+def _corrupt_line(system: LocalSystem, batch_id: str, custom_id: str, corrupted: bytes) -> None:
     """Overwrites one line of the batch's stored input with other bytes of the same length."""
-    key = get_batch_in_db(batch_id).input_key
-    lines = storage.get_range(key, 0, 10**9).split(b"\n")
+    key = _input_key(system, batch_id)
+    lines = system.stores.blobs.get(key).split(b"\n")
     victim = next(number for number, line in enumerate(lines) if f'"{custom_id}"'.encode() in line)
     lines[victim] = corrupted.ljust(len(lines[victim]))
-    storage.put_object(key, b"\n".join(lines))
+    system.stores.blobs.put(key, b"\n".join(lines))
 
 
-def test_a_line_that_stopped_reading_after_prepare_fails_alone(console: Console) -> None:
+def test_a_line_that_stopped_reading_after_prepare_fails_alone(console: Console, system: LocalSystem) -> None:
     created = console.create({"endpoint": CHAT, "requests": [chat_line(c, "x") for c in ("a", "b", "c")]})
     batch_id = created.json()["id"]
     console.wait(batch_id, {"in_progress"}, deliver=False)
-    _corrupt_line(batch_id, "b", b'{"custom_id": "b", "body": {"model": ""}}')
+    _corrupt_line(system, batch_id, "b", b'{"custom_id": "b", "body": {"model": ""}}')
 
     batch = console.wait(batch_id)
 
@@ -251,9 +255,9 @@ def test_a_dead_lettered_unit_keeps_the_custom_ids_of_its_readable_lines(console
     created = console.create({"endpoint": CHAT, "requests": [chat_line(c, "x") for c in ("a", "b", "c")]})
     batch_id = created.json()["id"]
     console.wait(batch_id, {"in_progress"}, deliver=False)
-    _corrupt_line(batch_id, "b", b"{not json")
+    _corrupt_line(system, batch_id, "b", b"{not json")
     unit = {"batch_id": batch_id, "unit": 0, "first": 0, "count": 3, "byte_start": 0}
-    unit["byte_end"] = len(storage.get_range(get_batch_in_db(batch_id).input_key, 0, 10**9))
+    unit["byte_end"] = len(system.stores.blobs.get(_input_key(system, batch_id)))
     record = {
         "messageId": "m",
         "receiptHandle": "r",

@@ -7,8 +7,8 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from batch_core import uploads
-from batch_core.dal import keys
+from batch_core.dal.clients import storage_error
+from batch_core.dal.uploads_db import UploadStore
 from embedded.gateway import GatewayResponse
 from embedded.system import LocalSystem
 from tests.integration.conftest import KEY_A, Console, chat_line, input_file_lines
@@ -157,13 +157,9 @@ def test_an_uploaded_file_expires_after_the_retention_period(system: LocalSystem
 def test_a_file_record_past_its_ttl_is_neither_listed_nor_found(console: Console, system: LocalSystem) -> None:
     kept = _upload_file(system, "kept.jsonl", input_file_lines("k", 1))
     expired = _upload_file(system, "expired.jsonl", input_file_lines("e", 1))
-    boto3.client("dynamodb").update_item(
-        TableName=system.stack.ref("BatchTable"),
-        Key={name: {"S": part} for name, part in keys.file_key(expired["id"]).items()},
-        UpdateExpression="SET #ttl = :past",
-        ExpressionAttributeNames={"#ttl": "ttl"},
-        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
-    )
+    stored = system.stores.files.get(expired["id"])
+    assert stored is not None
+    system.stores.files.put(stored.model_copy(update={"expires_at": int(time.time()) - 1}))
 
     assert console.call("GET", f"/v1/files/{expired['id']}").status == 404
     assert console.call("GET", f"/v1/files/{expired['id']}/content").status == 404
@@ -196,13 +192,13 @@ def test_a_completion_whose_answer_was_lost_after_it_committed_keeps_the_files_b
 ) -> None:
     data = input_file_lines("t", 2)
     upload_id, parts = _new_upload(console, data, "committed.jsonl")
-    finish = uploads.finish_upload_in_db
+    finish = UploadStore.finish
 
-    def committed_then_no_answer(*arguments: Any) -> None:
-        finish(*arguments)
-        raise ReadTimeoutError(endpoint_url="dynamodb")
+    def committed_then_no_answer(self: UploadStore, *arguments: Any) -> None:
+        finish(self, *arguments)
+        raise storage_error("could not complete the upload", ReadTimeoutError(endpoint_url="dynamodb"))
 
-    monkeypatch.setattr(uploads, "finish_upload_in_db", committed_then_no_answer)
+    monkeypatch.setattr(UploadStore, "finish", committed_then_no_answer)
     lost = console.call("POST", f"/v1/uploads/{upload_id}/complete", {"part_ids": parts})
 
     assert lost.status == 500

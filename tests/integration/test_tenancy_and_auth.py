@@ -1,6 +1,5 @@
 import pytest
 
-from batch_core.dal.api_keys_db import put_api_key_in_db
 from batch_core.errors import InvalidInput
 from embedded.__main__ import api_keys_from_environment
 from embedded.system import LocalSystem
@@ -86,7 +85,7 @@ def test_a_tenant_id_outside_the_rule_is_rejected_and_its_key_does_not_work(
 
 
 def test_a_key_stored_by_hand_for_a_tenant_outside_the_rule_is_refused(system: LocalSystem) -> None:
-    put_api_key_in_db("key-stored-by-hand", "x#FILES")
+    system.stores.api_keys.put("key-stored-by-hand", "x#FILES")
 
     assert system.request("GET", CONSOLE, key="key-stored-by-hand").status == 401
 

@@ -6,7 +6,10 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_core.dal.batches_db import BatchStore
+from batch_core.dal.stores import Stores
 from batch_core.errors import StorageError
+from batch_core.models.status import TERMINAL
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line, wait_for
 
@@ -33,18 +36,16 @@ def bucket_keys(console: Console, bucket: str) -> list[str]:
 def test_a_finalize_retried_after_writing_leaves_one_output_object_and_the_execution_succeeds(
     console: Console, system: LocalSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from batch_core import finalize  # after the stack set the environment its metrics read
-
-    real_update = finalize.update_batch_in_db
+    real_transition = BatchStore.transition
     failed_once: list[str] = []
 
-    def fail_the_first_ending(batch_id: str, **arguments: Any) -> Any:
-        if "status" in arguments["changes"] and not failed_once:
+    def fail_the_first_ending(self: BatchStore, batch_id: str, **arguments: Any) -> Any:
+        if arguments["to"] in TERMINAL and not failed_once:
             failed_once.append(batch_id)
             raise StorageError("the table did not answer")
-        return real_update(batch_id, **arguments)
+        return real_transition(self, batch_id, **arguments)
 
-    monkeypatch.setattr(finalize, "update_batch_in_db", fail_the_first_ending)
+    monkeypatch.setattr(BatchStore, "transition", fail_the_first_ending)
     lines = [chat_line(f"o{n}", f"output {n}") for n in range(4)]
 
     created = console.create({"endpoint": CHAT, "requests": lines, "output_bucket_key": "outputs"}).json()
@@ -67,11 +68,13 @@ def test_a_duplicate_finalize_that_ends_the_batch_first_leaves_the_execution_suc
     real_store = finalize.store_batch_output
     duplicates: list[str] = []
 
-    def finalize_again_meanwhile(tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
+    def finalize_again_meanwhile(
+        stores: Stores, tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int
+    ) -> str:
         if not duplicates:
             duplicates.append("running")
-            duplicates[0] = finalize.finalize_batch(batch_id, "completed")
-        return real_store(tenant_id, bucket, batch_id, source_key, size)
+            duplicates[0] = finalize.finalize_batch(system.stores, system.settings, batch_id, "completed")
+        return real_store(stores, tenant_id, bucket, batch_id, source_key, size)
 
     monkeypatch.setattr(finalize, "store_batch_output", finalize_again_meanwhile)
     lines = [chat_line(f"t{n}", f"twice {n}") for n in range(4)]

@@ -1,6 +1,6 @@
 import re
 
-from batch_core.dal.api_keys_db import find_tenant_in_db, put_api_key_in_db
+from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
 
 # No '#' (the key schema's separator, so `x#FILES` cannot reach tenant x's records) and no '/' (S3 key prefixes).
@@ -11,10 +11,10 @@ API_KEY = re.compile(r"[!-~]{1,256}")
 BEARER = re.compile(f"Bearer ({API_KEY.pattern})")
 
 
-def authenticate(authorization: str | None) -> str | None:
+def authenticate(stores: Stores, authorization: str | None) -> str | None:
     """The tenant of an exact `Bearer <api key>` header, or None for any other form or an unknown key."""
     match = BEARER.fullmatch(authorization or "")
-    tenant_id = find_tenant_in_db(match.group(1)) if match else None
+    tenant_id = stores.api_keys.find_tenant(match.group(1)) if match else None
     # A key stored by hand around the rule still cannot reach another tenant's records.
     return tenant_id if tenant_id is not None and TENANT_ID.fullmatch(tenant_id) else None
 
@@ -35,6 +35,6 @@ def check_api_key(api_key: str) -> str:
     return api_key
 
 
-def add_api_key(api_key: str, tenant_id: str) -> str:
+def add_api_key(stores: Stores, api_key: str, tenant_id: str) -> str:
     """Stores a key for a tenant once both are valid; returns the key's id (its hash)."""
-    return put_api_key_in_db(check_api_key(api_key), check_tenant_id(tenant_id))
+    return stores.api_keys.put(check_api_key(api_key), check_tenant_id(tenant_id))

@@ -5,9 +5,7 @@ import time
 from typing import Any
 
 from batch_core.buckets import check_bucket_name, object_location
-from batch_core.dal import storage
-from batch_core.dal.batches_db import get_batch_in_db, list_batches_in_db, put_new_batch_in_db, update_batch_in_db
-from batch_core.dal.workflow import signal_cancelled, start_workflow
+from batch_core.dal.stores import Stores
 from batch_core.errors import (
     BatchNotFound,
     FileNotFound,
@@ -27,11 +25,10 @@ from batch_core.models.batch import (
     window_seconds,
 )
 from batch_core.models.bounds import MAX_ID_CHARS
+from batch_core.models.status import BatchStatus, batch_sources
 from batch_core.observability import logger
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 from batch_core.validation import LineValidator
-
-CANCELLABLE = ("validating", "in_progress")
 
 
 def new_batch_id() -> str:
@@ -39,24 +36,25 @@ def new_batch_id() -> str:
     return f"batch_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
 
 
-def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
+def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: CreateBatchRequest) -> Batch:
     """Validates every line first: a rejected batch stores and queues nothing."""
     if (request.requests is None) == (request.input_file is None):
         raise InvalidInput("provide exactly one of 'requests' or 'input_file'", param="requests")
     if request.output_bucket_key is not None:
         check_bucket_name(request.output_bucket_key, param="output_bucket_key")
-    window = _window_seconds(request)
+    window = _window_seconds(settings, request)
     if request.input_file is not None:
-        return _create_from_bucket(tenant_id, request, request.input_file, window)
-    validator = LineValidator(request.endpoint, get_settings().max_lines_per_batch)
+        return _create_from_bucket(stores, tenant_id, request, request.input_file, window)
+    validator = LineValidator(request.endpoint, settings.max_lines_per_batch)
     lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
     total = validator.finish()
     batch_id = new_batch_id()
-    key = storage.input_key(tenant_id, batch_id)
+    key = stores.blobs.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
-    storage.put_object(key, document)
-    file_id = register_input_file(tenant_id, batch_id, key, len(document), int(time.time()) + window)
+    stores.blobs.put(key, document)
+    file_id = register_input_file(stores, settings, tenant_id, batch_id, key, len(document), int(time.time()) + window)
     return _new_batch(
+        stores,
         tenant_id,
         batch_id,
         request,
@@ -68,63 +66,67 @@ def create_batch(tenant_id: str, request: CreateBatchRequest) -> Batch:
     )
 
 
-def _create_from_bucket(tenant_id: str, request: CreateBatchRequest, source: FileRef, window: int) -> Batch:
+def _create_from_bucket(
+    stores: Stores, tenant_id: str, request: CreateBatchRequest, source: FileRef, window: int
+) -> Batch:
     """The bucket object's lines are validated by prepare, as a stream, like an uploaded file's."""
     if not source.object_key:
         raise InvalidInput("input_file.object_key is required", param="input_file.object_key")
     try:
-        source_key = object_location(tenant_id, source.bucket_key, source.object_key)
+        source_key = object_location(stores, tenant_id, source.bucket_key, source.object_key)
     except ObjectNotFound as exc:
         raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
     batch_id = new_batch_id()
     return _new_batch(
+        stores,
         tenant_id,
         batch_id,
         request,
-        storage.input_key(tenant_id, batch_id),
+        stores.blobs.input_key(tenant_id, batch_id),
         window,
         total=0,
         input_file=source,
         input_uploaded=True,
         output_bucket_key=request.output_bucket_key,
-        **_pinned(source_key, "input_file"),
+        **_pinned(stores, source_key, "input_file"),
     )
 
 
-def create_batch_from_file(tenant_id: str, request: OpenAICreateBatch) -> Batch:
+def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, request: OpenAICreateBatch) -> Batch:
     """The file's lines are validated by prepare, as a stream: a bad line fails the batch, naming it."""
     try:
-        stored = get_file(tenant_id, request.input_file_id)
+        stored = get_file(stores, tenant_id, request.input_file_id)
     except FileNotFound as exc:
         raise InvalidInput(f"No file found with id '{request.input_file_id}'", param="input_file_id") from exc
     if stored.purpose != "batch":
         raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
-    window = _window_seconds(request)
+    window = _window_seconds(settings, request)
     batch_id = new_batch_id()
     return _new_batch(
+        stores,
         tenant_id,
         batch_id,
         request,
-        storage.input_key(tenant_id, batch_id),
+        stores.blobs.input_key(tenant_id, batch_id),
         window,
         total=0,
         input_file_id=stored.id,
         input_uploaded=True,
-        **_pinned(stored.object_key, "input_file_id"),
+        **_pinned(stores, stored.object_key, "input_file_id"),
     )
 
 
-def _pinned(source_key: str, param: str) -> dict[str, str]:
+def _pinned(stores: Stores, source_key: str, param: str) -> dict[str, str]:
     """The version of the input the batch is created from: prepare copies exactly that one, so bytes
     written to the source later are never validated nor run."""
-    head = storage.head_object(source_key)
+    head = stores.blobs.head(source_key)
     if head is None:
         raise InvalidInput(f"{param}: the file's content is gone", param=param)
-    return {"source_key": source_key, "source_etag": head["ETag"]}
+    return {"source_key": source_key, "source_etag": head.etag}
 
 
-def _window_seconds(options: BatchOptions) -> int:
-    minimum = get_settings().min_completion_window_seconds
+def _window_seconds(settings: Settings, options: BatchOptions) -> int:
+    minimum = settings.min_completion_window_seconds
     window = window_seconds(options.completion_window)
     if window < minimum:
         raise InvalidInput(f"completion_window must be at least {minimum} seconds", param="completion_window")
@@ -132,14 +134,22 @@ def _window_seconds(options: BatchOptions) -> int:
 
 
 def _new_batch(
-    tenant_id: str, batch_id: str, options: BatchOptions, input_key: str, window: int, *, total: int, **extra: Any
+    stores: Stores,
+    tenant_id: str,
+    batch_id: str,
+    options: BatchOptions,
+    input_key: str,
+    window: int,
+    *,
+    total: int,
+    **extra: Any,
 ) -> Batch:
     now = int(time.time())
     batch = Batch(
         id=batch_id,
         tenant_id=tenant_id,
         endpoint=options.endpoint,
-        status="validating",
+        status=BatchStatus.VALIDATING,
         completion_window=options.completion_window,
         input_key=input_key,
         metadata=options.metadata,
@@ -148,57 +158,57 @@ def _new_batch(
         expires_at=now + window,
         **extra,
     )
-    put_new_batch_in_db(batch)
-    _start(batch)
+    stores.batches.put_new(batch)
+    _start(stores, batch)
     logger.info("batch created", extra={"batch_id": batch_id, "lines": total})
     return batch
 
 
-def _start(batch: Batch) -> None:
+def _start(stores: Stores, batch: Batch) -> None:
     try:
-        start_workflow(batch.id, {"batch_id": batch.id})
+        stores.workflow.start(batch.id, {"batch_id": batch.id})
     except StorageError:
-        update_batch_in_db(
+        stores.batches.transition(
             batch.id,
-            expected=("validating",),
-            changes={"status": "failed", "failed_at": int(time.time()), "error_message": "the batch could not start"},
+            to=BatchStatus.FAILED,
+            changes={"failed_at": int(time.time()), "error_message": "the batch could not start"},
         )
         raise
 
 
-def get_batch(tenant_id: str, batch_id: str) -> Batch:
+def get_batch(stores: Stores, tenant_id: str, batch_id: str) -> Batch:
     """The tenant's batch; another tenant's batch is indistinguishable from a missing one."""
-    batch = get_batch_in_db(batch_id) if len(batch_id) <= MAX_ID_CHARS else None
+    batch = stores.batches.get(batch_id) if len(batch_id) <= MAX_ID_CHARS else None
     if batch is None or batch.tenant_id != tenant_id:
         raise BatchNotFound(batch_id)
     return batch
 
 
 def list_batches(
-    tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
+    stores: Stores, tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
 ) -> tuple[list[Batch], bool]:
     """A page of the tenant's batches, newest first (older than `after` when given), and whether more follow."""
     limit = max(1, min(limit, 500))
-    found = list_batches_in_db(tenant_id, status=status, limit=limit + 1, before=after)
+    found = stores.batches.list(tenant_id, status=status, limit=limit + 1, before=after)
     return found[:limit], len(found) > limit
 
 
-def cancel_batch(tenant_id: str, batch_id: str) -> Batch:
+def cancel_batch(stores: Stores, tenant_id: str, batch_id: str) -> Batch:
     """Stops new lines from starting; running lines finish. Cancelling a cancelling or cancelled batch
     answers it unchanged, on both surfaces; a batch that ended otherwise cannot be cancelled."""
-    batch = get_batch(tenant_id, batch_id)
-    if batch.status in ("cancelling", "cancelled"):
+    batch = get_batch(stores, tenant_id, batch_id)
+    if batch.status in (BatchStatus.CANCELLING, BatchStatus.CANCELLED):
         return batch
-    if batch.status not in CANCELLABLE:
-        raise InvalidTransition(
-            f"batch {batch_id} is {batch.status}; only validating or in_progress batches can be cancelled"
-        )
+    cancellable = batch_sources(BatchStatus.CANCELLING)
+    if batch.status not in cancellable:
+        allowed = " or ".join(status for status in BatchStatus if status in cancellable)
+        raise InvalidTransition(f"batch {batch_id} is {batch.status}; only {allowed} batches can be cancelled")
     try:
-        batch = update_batch_in_db(
-            batch_id, expected=CANCELLABLE, changes={"status": "cancelling", "cancelling_at": int(time.time())}
+        batch = stores.batches.transition(
+            batch_id, to=BatchStatus.CANCELLING, changes={"cancelling_at": int(time.time())}
         )
     except InvalidTransition:
-        return cancel_batch(tenant_id, batch_id)
+        return cancel_batch(stores, tenant_id, batch_id)
     if batch.task_token:
-        signal_cancelled(batch.task_token)
+        stores.workflow.signal_cancelled(batch.task_token)
     return batch

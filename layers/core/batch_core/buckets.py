@@ -10,17 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import unquote_to_bytes
 
-from batch_core.dal import storage
-from batch_core.dal.objects_db import (
-    complete_object_in_db,
-    delete_object_in_db,
-    get_bucket_in_db,
-    get_object_in_db,
-    list_buckets_in_db,
-    list_objects_in_db,
-    put_bucket_in_db,
-    put_object_in_db,
-)
+from batch_core.dal.objects_db import FoundObject
+from batch_core.dal.storage import JSONL
+from batch_core.dal.stores import Stores
 from batch_core.errors import BatchError, BucketNotFound, InvalidInput, InvalidTransition, ObjectNotFound
 from batch_core.models.bounds import MAX_NAME_CHARS, echo
 from batch_core.models.bucket_object import Bucket, BucketObject, PresignUploadRequest, UploadObjectRequest
@@ -35,26 +27,30 @@ UPLOAD_URL_SECONDS = 3600
 INCOMPLETE_SECONDS = UPLOAD_URL_SECONDS + 86400
 
 
-def upload_object(tenant_id: str, bucket: str, request: UploadObjectRequest) -> BucketObject:
+def upload_object(stores: Stores, tenant_id: str, bucket: str, request: UploadObjectRequest) -> BucketObject:
     """Every check runs before the bytes are written; if no key is free, the written bytes are removed."""
     check_bucket_name(bucket)
     data, declared_type = decode_data(request.data)
     content_type = request.contentType or declared_type or _guess_type(request.fileName)
-    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
-    storage.put_object(s3_key, data, content_type)
+    s3_key = stores.blobs.new_bucket_object_key(tenant_id, bucket)
+    stores.blobs.put(s3_key, data, content_type)
+    hint = request.keyHint or request.fileName
     try:
-        return _record(tenant_id, bucket, request.keyHint or request.fileName, request, content_type, len(data), s3_key)
+        return _record(stores, tenant_id, bucket, hint, request, content_type, len(data), s3_key)
     except BatchError:
-        storage.delete_object(s3_key)
+        stores.blobs.delete(s3_key)
         raise
 
 
-def presign_upload(tenant_id: str, bucket: str, request: PresignUploadRequest) -> tuple[BucketObject, str]:
+def presign_upload(
+    stores: Stores, tenant_id: str, bucket: str, request: PresignUploadRequest
+) -> tuple[BucketObject, str]:
     """For bodies too large for an API request: the client PUTs the bytes to the URL, then completes.
     The URL writes to a staging object, never to the bytes a complete object's record points to."""
     content_type = request.contentType or _guess_type(request.fileName)
-    staging_key = storage.new_staging_key(tenant_id)
+    staging_key = stores.blobs.new_staging_key(tenant_id)
     stored = _record(
+        stores,
         tenant_id,
         bucket,
         request.keyHint or request.fileName,
@@ -65,97 +61,98 @@ def presign_upload(tenant_id: str, bucket: str, request: PresignUploadRequest) -
         complete=False,
         ttl=int(time.time()) + INCOMPLETE_SECONDS,
     )
-    return stored, storage.presigned_put_url(staging_key, content_type, UPLOAD_URL_SECONDS)
+    return stored, stores.blobs.upload_url(staging_key, content_type, UPLOAD_URL_SECONDS)
 
 
-def complete_upload(tenant_id: str, bucket: str, key: str) -> BucketObject:
+def complete_upload(stores: Stores, tenant_id: str, bucket: str, key: str) -> BucketObject:
     """Copies the uploaded bytes to the object's own key and records their size, once: a later PUT to the
     upload URL changes nothing the object points to, and completing twice is refused."""
-    stored, staging_key, complete = _find(tenant_id, bucket, key, incomplete=True)
+    stored, staging_key, complete = _find(stores, tenant_id, bucket, key, incomplete=True)
     if complete:
         raise InvalidTransition(f"object '{key}' in bucket '{bucket}' is already complete")
-    head = storage.head_object(staging_key)
+    head = stores.blobs.head(staging_key)
     if head is None:
         raise InvalidInput(f"no bytes were uploaded for object '{key}'; PUT them to the upload URL first", param="key")
-    s3_key = storage.new_bucket_object_s3_key(tenant_id, bucket)
-    if not storage.copy_version(staging_key, head["ETag"], s3_key):
+    s3_key = stores.blobs.new_bucket_object_key(tenant_id, bucket)
+    if not stores.blobs.copy_version(staging_key, head.etag, s3_key):
         raise InvalidInput(f"the bytes of object '{key}' changed while completing; complete it again", param="key")
-    done = stored.model_copy(update={"size": head["ContentLength"], "updatedAt": _now()})
-    if not complete_object_in_db(tenant_id, done, staging_key, s3_key) and not _points_to(done, tenant_id, s3_key):
-        storage.delete_object(s3_key)
+    done = stored.model_copy(update={"size": head.size, "updatedAt": _now()})
+    completed = stores.objects.complete(tenant_id, done, staging_key, s3_key)
+    if not completed and not _points_to(stores, done, tenant_id, s3_key):
+        stores.blobs.delete(s3_key)
         raise InvalidTransition(f"object '{key}' in bucket '{bucket}' is already complete")
-    storage.delete_object(staging_key)
+    stores.blobs.delete(staging_key)
     return done
 
 
-def _points_to(stored: BucketObject, tenant_id: str, s3_key: str) -> bool:
+def _points_to(stores: Stores, stored: BucketObject, tenant_id: str, s3_key: str) -> bool:
     """Whether the record already points to `s3_key`: a retried write of ours that had gone through."""
-    found = get_object_in_db(tenant_id, stored.bucketKey, stored.key)
-    return found is not None and found[1] == s3_key
+    found = stores.objects.get(tenant_id, stored.bucketKey, stored.key)
+    return found is not None and found.s3_key == s3_key
 
 
-def get_object(tenant_id: str, bucket: str, key: str) -> BucketObject:
-    return _find(tenant_id, bucket, key)[0]
+def get_object(stores: Stores, tenant_id: str, bucket: str, key: str) -> BucketObject:
+    return _find(stores, tenant_id, bucket, key).stored
 
 
-def object_location(tenant_id: str, bucket: str, key: str) -> str:
+def object_location(stores: Stores, tenant_id: str, bucket: str, key: str) -> str:
     """The S3 key of a complete object's bytes, e.g. to read it as a batch input."""
-    _, s3_key, complete = _find(tenant_id, bucket, key, incomplete=True)
-    if not complete:
+    found = _find(stores, tenant_id, bucket, key, incomplete=True)
+    if not found.complete:
         raise InvalidInput(f"object '{key}' in bucket '{bucket}' is still being uploaded", param="input_file")
-    return s3_key
+    return found.s3_key
 
 
-def download_object(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, Results]:
-    stored, s3_key, _ = _find(tenant_id, bucket, key)
+def download_object(stores: Stores, tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, Results]:
+    stored, s3_key, _ = _find(stores, tenant_id, bucket, key)
     if not base64_fits(stored.size):
-        return stored, Results(url=storage.presigned_url(s3_key))
-    return stored, Results(body=storage.get_object(s3_key))
+        return stored, Results(url=stores.blobs.download_url(s3_key))
+    return stored, Results(body=stores.blobs.get(s3_key))
 
 
-def list_buckets(tenant_id: str) -> list[Bucket]:
-    return list_buckets_in_db(tenant_id)
+def list_buckets(stores: Stores, tenant_id: str) -> list[Bucket]:
+    return stores.objects.list_buckets(tenant_id)
 
 
-def get_bucket(tenant_id: str, bucket: str) -> Bucket:
-    found = get_bucket_in_db(tenant_id, bucket) if _BUCKET.match(bucket) else None
+def get_bucket(stores: Stores, tenant_id: str, bucket: str) -> Bucket:
+    found = stores.objects.get_bucket(tenant_id, bucket) if _BUCKET.match(bucket) else None
     if found is None:
         raise BucketNotFound(bucket)
     return found
 
 
 def list_objects(
-    tenant_id: str, bucket: str, *, limit: int, cursor: str | None, search: str | None = None
+    stores: Stores, tenant_id: str, bucket: str, *, limit: int, cursor: str | None, search: str | None = None
 ) -> tuple[list[BucketObject], str | None]:
     """A page of objects by key (with `search`, those whose name or key holds it, ignoring case),
     and the cursor of the next page (None after the last)."""
     check_bucket_name(bucket)
     limit = max(1, min(limit, 1000))
     after = _decode_cursor(cursor) if cursor else None
-    found = list_objects_in_db(tenant_id, bucket, limit=limit + 1, after_key=after, search=search)
+    found = stores.objects.list(tenant_id, bucket, limit=limit + 1, after_key=after, search=search)
     page = found[:limit]
     more = len(found) > limit
     return page, base64.urlsafe_b64encode(page[-1].key.encode()).decode() if more else None
 
 
-def delete_object(tenant_id: str, bucket: str, key: str) -> None:
+def delete_object(stores: Stores, tenant_id: str, bucket: str, key: str) -> None:
     """Safe while a batch made from the object runs: prepare copies the input into the batch's own storage
     before it validates it, and nothing reads the object after that. A batch not yet prepared fails,
     naming the object."""
-    _, s3_key, _ = _find(tenant_id, bucket, key, incomplete=True)
-    delete_object_in_db(tenant_id, bucket, key)
-    storage.delete_object(s3_key)
+    found = _find(stores, tenant_id, bucket, key, incomplete=True)
+    stores.objects.delete(tenant_id, bucket, key)
+    stores.blobs.delete(found.s3_key)
 
 
-def store_batch_output(tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
+def store_batch_output(stores: Stores, tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int) -> str:
     """Copies a finished batch's output file into the tenant's bucket; returns its object key.
 
     The bytes' key follows from the batch, so a finalize that runs again overwrites the same bytes
     and finds its own record instead of adding a second object."""
-    s3_key = storage.batch_output_s3_key(tenant_id, bucket, batch_id)
-    storage.copy_object(source_key, s3_key)
+    s3_key = stores.blobs.batch_output_key(tenant_id, bucket, batch_id)
+    stores.blobs.copy(source_key, s3_key)
     request = UploadObjectRequest(fileName=f"{batch_id}_output.jsonl", data="", metadata={"batch_id": batch_id})
-    return _record(tenant_id, bucket, request.fileName, request, storage.JSONL, size, s3_key).key
+    return _record(stores, tenant_id, bucket, request.fileName, request, JSONL, size, s3_key).key
 
 
 def decode_data(data: str) -> tuple[bytes, str | None]:
@@ -171,6 +168,7 @@ def decode_data(data: str) -> tuple[bytes, str | None]:
 
 
 def _record(
+    stores: Stores,
     tenant_id: str,
     bucket: str,
     hint: str,
@@ -185,7 +183,7 @@ def _record(
     check_bucket_name(bucket)
     base = _UNSAFE.sub("-", hint).strip("-.") or "file"
     now = _now()
-    put_bucket_in_db(tenant_id, bucket, now)
+    stores.objects.put_bucket(tenant_id, bucket, now)
     for attempt in range(5):
         key = base if attempt == 0 else f"{base[: MAX_NAME_CHARS - 7]}-{_suffix(s3_key, attempt)}"
         stored = BucketObject(
@@ -199,11 +197,11 @@ def _record(
             createdAt=now,
             updatedAt=now,
         )
-        if put_object_in_db(tenant_id, stored, s3_key, new=True, complete=complete, ttl=ttl):
+        if stores.objects.put(tenant_id, stored, s3_key, new=True, complete=complete, ttl=ttl):
             return stored
-        taken = get_object_in_db(tenant_id, bucket, key)
-        if taken is not None and taken[1] == s3_key:
-            return taken[0]
+        taken = stores.objects.get(tenant_id, bucket, key)
+        if taken is not None and taken.s3_key == s3_key:
+            return taken.stored
     raise InvalidInput(f"could not find a free key for '{echo(hint)}' in bucket '{bucket}'", param="keyHint")
 
 
@@ -212,12 +210,12 @@ def _suffix(s3_key: str, attempt: int) -> str:
     return hashlib.sha256(f"{s3_key}#{attempt}".encode()).hexdigest()[:6]
 
 
-def _find(tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) -> tuple[BucketObject, str, bool]:
+def _find(stores: Stores, tenant_id: str, bucket: str, key: str, *, incomplete: bool = False) -> FoundObject:
     """The object, where its bytes are and whether they have arrived; one still being uploaded is
     only found when `incomplete` says so, as it has nothing to read yet."""
     check_bucket_name(bucket)
-    found = get_object_in_db(tenant_id, bucket, key) if len(key) <= MAX_NAME_CHARS else None
-    if found is None or not (found[2] or incomplete):
+    found = stores.objects.get(tenant_id, bucket, key) if len(key) <= MAX_NAME_CHARS else None
+    if found is None or not (found.complete or incomplete):
         raise ObjectNotFound(bucket, key)
     return found
 
@@ -236,7 +234,7 @@ def _decode_cursor(cursor: str) -> str:
 
 def _guess_type(file_name: str) -> str:
     if file_name.endswith(".jsonl"):
-        return storage.JSONL
+        return JSONL
     return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 

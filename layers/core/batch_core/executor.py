@@ -3,23 +3,23 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from batch_core.dal import storage
-from batch_core.dal.batches_db import get_batch_in_db
-from batch_core.dal.units_db import claim_unit_in_db, get_unit_in_db, record_attempt_in_db
+from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished, StorageError
 from batch_core.inputs import UnitLine, read_unit_lines
 from batch_core.models.batch import Batch
 from batch_core.models.line import LineError, LineResult, RequestLine
+from batch_core.models.status import RUNNABLE, BatchStatus, UnitState
+from batch_core.models.usage import Usage
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 from batch_core.tracking import close_unit, signal_if_finished
 from batch_core.upstream import RetryLater, Upstream, run_line
 
-RUNNABLE = ("validating", "in_progress")
 
-
-def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadline: float) -> float | None:
+def run_work_unit(
+    stores: Stores, settings: Settings, message: WorkUnit, upstream: Upstream, *, delivery: str, deadline: float
+) -> float | None:
     """Runs the unit once, until `deadline` (a `time.monotonic()` instant: the invocation's end); returns the
     seconds to wait before it should run again, or None when it is settled.
 
@@ -27,31 +27,30 @@ def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadl
     carries the unit on (its attempt requeues the unit, or its message returns if it crashed). A redelivery of
     the holder's own message, while the lease still runs, waits for the lease as a crashed attempt would.
     """
-    settings = get_settings()
-    batch = get_batch_in_db(message.batch_id)
+    batch = stores.batches.get(message.batch_id)
     if batch is None or batch.status not in RUNNABLE:
-        if batch is not None and batch.status == "cancelling":
-            _cancel_unit(batch, message)
+        if batch is not None and batch.status == BatchStatus.CANCELLING:
+            _cancel_unit(stores, batch, message)
         return None
     if message.not_before is not None and message.not_before > time.time():
         return message.not_before - time.time()
     now = int(time.time())
-    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds, holder=delivery)
+    unit = stores.units.claim(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds, holder=delivery)
     if unit is None:
-        current = get_unit_in_db(batch.id, message.unit)
-        if current is not None and current.state == "running" and current.holder in (delivery, None):
+        current = stores.units.get(batch.id, message.unit)
+        if current is not None and current.state == UnitState.RUNNING and current.holder in (delivery, None):
             raise AttemptUnfinished(message.unit, max(1, current.lease_until - now))
         return None
-    lines = read_unit_lines(batch, unit, skip=unit.finished)
+    lines = read_unit_lines(stores, batch, unit, skip=unit.finished)
     unreadable = [_unreadable(line, now) for line in lines if line.request is None]
     pending = [(line.index, line.request) for line in lines if line.request is not None]
-    outcomes = _run_lines(batch, unit, pending, upstream, deadline - settings.save_margin_seconds)
+    outcomes = _run_lines(settings, batch, unit, pending, upstream, deadline - settings.save_margin_seconds)
     results = unreadable + [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
     delays = [outcome for outcome in outcomes if isinstance(outcome, RetryLater)]
     finished = {result.index for result in results}
     retries = {index: count for index, count in unit.retries.items() if index not in finished}
     retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
-    if not save_attempt(batch, unit, results, retries):
+    if not save_attempt(stores, batch, unit, results, retries):
         return None
     if delays:
         # The unit's lines run together: lines that did not start wait with those backing off.
@@ -60,12 +59,16 @@ def run_work_unit(message: WorkUnit, upstream: Upstream, *, delivery: str, deadl
 
 
 def _run_lines(
-    batch: Batch, unit: UnitRecord, pending: list[tuple[int, RequestLine]], upstream: Upstream, save_by: float
+    settings: Settings,
+    batch: Batch,
+    unit: UnitRecord,
+    pending: list[tuple[int, RequestLine]],
+    upstream: Upstream,
+    save_by: float,
 ) -> list[LineResult | RetryLater | None]:
     """Runs the lines in parallel; a line starts only if its upstream call can end before `save_by`, so the
     attempt saves what finished before its invocation ends. None for a line that did not start: it spent no
     attempt and runs in the unit's next attempt."""
-    settings = get_settings()
     start_by = save_by - settings.upstream_timeout_seconds
 
     def run(index: int, line: RequestLine) -> LineResult | RetryLater | None:
@@ -77,48 +80,51 @@ def _run_lines(
         return list(pool.map(lambda job: run(*job), pending))
 
 
-def save_attempt(batch: Batch, unit: UnitRecord, results: list[LineResult], retries: dict[int, int]) -> bool:
+def save_attempt(
+    stores: Stores, batch: Batch, unit: UnitRecord, results: list[LineResult], retries: dict[int, int]
+) -> bool:
     """Writes the attempt's results as one object, then marks those lines finished with the counters, once.
 
     False when the attempt had lost the unit meanwhile; its object is then an orphan and is never read.
     """
     part = None
     if results:
-        part = storage.part_key(batch.tenant_id, batch.id, unit.unit, unit.attempt)
-        storage.put_object(part, b"".join(result.model_dump_json().encode() + b"\n" for result in results))
-    succeeded = [result for result in results if result.status == "succeeded"]
-    deltas = {
-        "completed": len(succeeded),
-        "failed": len(results) - len(succeeded),
-        "input_tokens": sum(result.usage.input_tokens for result in succeeded if result.usage),
-        "output_tokens": sum(result.usage.output_tokens for result in succeeded if result.usage),
-    }
-    saved = record_attempt_in_db(
+        part = stores.blobs.part_key(batch.tenant_id, batch.id, unit.unit, unit.attempt)
+        stores.blobs.put(part, b"".join(result.model_dump_json().encode() + b"\n" for result in results))
+    saved = stores.units.record_attempt(
         unit,
         finished={result.index: result.status for result in results},
         part_key=part,
         retries=retries,
-        batch_deltas={name: delta for name, delta in deltas.items() if delta},
+        usage=_usage_of([result for result in results if result.status == "succeeded"]),
     )
     if not saved:
         logger.info("attempt lost its unit", extra={"batch_id": batch.id, "unit": unit.unit, "attempt": unit.attempt})
         return False
     if len(unit.finished) + len(results) == unit.count:
-        signal_if_finished(batch.id)
+        signal_if_finished(stores, batch.id)
     return True
 
 
-def fail_work_unit(message: WorkUnit, reason: str) -> bool:
+def _usage_of(succeeded: list[LineResult]) -> Usage:
+    """The tokens the batch's totals add for these lines."""
+    input_tokens = sum(result.usage.input_tokens for result in succeeded if result.usage)
+    output_tokens = sum(result.usage.output_tokens for result in succeeded if result.usage)
+    return Usage(input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=input_tokens + output_tokens)
+
+
+def fail_work_unit(stores: Stores, settings: Settings, message: WorkUnit, reason: str) -> bool:
     """A unit that kept failing: its unfinished lines fail with `reason`, so the batch still ends."""
-    batch = get_batch_in_db(message.batch_id)
+    batch = stores.batches.get(message.batch_id)
     if batch is None or batch.is_terminal:
         return False
     now = int(time.time())
-    unit = claim_unit_in_db(batch.id, message.unit, now=now, lease_seconds=get_settings().lease_seconds, force=True)
+    unit = stores.units.claim(batch.id, message.unit, now=now, lease_seconds=settings.lease_seconds, force=True)
     if unit is None:
         return False
     try:
-        custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit, skip=unit.finished)}
+        lines = read_unit_lines(stores, batch, unit, skip=unit.finished)
+        custom_ids = {line.index: line.custom_id for line in lines}
     except StorageError:
         custom_ids = {}
     error = LineError(code="work_unit_failed", message=reason)
@@ -128,7 +134,7 @@ def fail_work_unit(message: WorkUnit, reason: str) -> bool:
         )
         for index in unit.unfinished
     ]
-    return save_attempt(batch, unit, results, {})
+    return save_attempt(stores, batch, unit, results, {})
 
 
 def _unreadable(line: UnitLine, now: int) -> LineResult:
@@ -139,7 +145,7 @@ def _unreadable(line: UnitLine, now: int) -> LineResult:
     )
 
 
-def _cancel_unit(batch: Batch, message: WorkUnit) -> None:
+def _cancel_unit(stores: Stores, batch: Batch, message: WorkUnit) -> None:
     """A unit reached after a cancel: its lines are cancelled now rather than at the next watchdog sweep."""
-    if close_unit(get_unit_in_db(batch.id, message.unit), to_state="cancelled", from_states=("pending",)):
-        signal_if_finished(batch.id)
+    if close_unit(stores, stores.units.get(batch.id, message.unit), to=UnitState.CANCELLED):
+        signal_if_finished(stores, batch.id)

@@ -3,16 +3,15 @@
 import secrets
 import time
 
-from batch_core.dal import storage
-from batch_core.dal.batches_db import batch_ttl
-from batch_core.dal.files_db import delete_file_in_db, get_file_in_db, list_files_in_db, put_file_in_db
+from batch_core.dal.storage import BlobWriter
+from batch_core.dal.stores import Stores
 from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.models.batch import Batch
 from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
 from batch_core.responses import base64_fits
 from batch_core.results import Results
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 UPLOAD_PURPOSES = ("batch",)
 
@@ -21,7 +20,7 @@ def new_file_id() -> str:
     return f"file-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
 
 
-def new_uploaded_file(tenant_id: str, filename: str, size: int) -> StoredFile:
+def new_uploaded_file(stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int) -> StoredFile:
     """An uploaded file expires after the retention period; its bytes' lifecycle rule keeps them a day longer."""
     file_id = new_file_id()
     now = int(time.time())
@@ -32,58 +31,70 @@ def new_uploaded_file(tenant_id: str, filename: str, size: int) -> StoredFile:
         purpose="batch",
         bytes=size,
         created_at=now,
-        object_key=storage.file_object_key(tenant_id, file_id),
-        expires_at=now + get_settings().retention_days * 86400,
+        object_key=stores.blobs.file_key(tenant_id, file_id),
+        expires_at=now + settings.retention_days * 86400,
     )
 
 
-def upload_file(tenant_id: str, filename: str, purpose: str, data: bytes) -> StoredFile:
+def upload_file(
+    stores: Stores, settings: Settings, tenant_id: str, filename: str, purpose: str, data: bytes
+) -> StoredFile:
     if purpose not in UPLOAD_PURPOSES:
         raise InvalidInput(f"purpose must be 'batch', not '{echo(purpose)}'", param="purpose")
     if not data:
         raise InvalidInput("the file is empty", param="file")
-    stored = new_uploaded_file(tenant_id, filename, len(data))
-    storage.put_object(stored.object_key, data)
-    put_file_in_db(stored)
+    stored = new_uploaded_file(stores, settings, tenant_id, filename, len(data))
+    stores.blobs.put(stored.object_key, data)
+    stores.files.put(stored)
     return stored
 
 
-def get_file(tenant_id: str, file_id: str) -> StoredFile:
-    stored = get_file_in_db(file_id) if len(file_id) <= MAX_ID_CHARS else None
+def get_file(stores: Stores, tenant_id: str, file_id: str) -> StoredFile:
+    stored = stores.files.get(file_id) if len(file_id) <= MAX_ID_CHARS else None
     if stored is None or stored.tenant_id != tenant_id:
         raise FileNotFound(file_id)
     return stored
 
 
-def list_files(tenant_id: str, *, limit: int = 20, after: str | None = None) -> tuple[list[StoredFile], bool]:
+def list_files(
+    stores: Stores, tenant_id: str, *, limit: int = 20, after: str | None = None
+) -> tuple[list[StoredFile], bool]:
     """A page of files, newest first, and whether more follow."""
     limit = max(1, min(limit, 10_000))
-    found = list_files_in_db(tenant_id, limit=limit + 1, before=after)
+    found = stores.files.list(tenant_id, limit=limit + 1, before=after)
     return found[:limit], len(found) > limit
 
 
-def delete_file(tenant_id: str, file_id: str) -> StoredFile:
+def delete_file(stores: Stores, tenant_id: str, file_id: str) -> StoredFile:
     """Safe while a batch made from the file runs: prepare copies the input into the batch's own storage
     before it validates it, and nothing reads the file after that. A batch not yet prepared fails,
     naming the file."""
-    stored = get_file(tenant_id, file_id)
-    delete_file_in_db(file_id)
-    storage.delete_object(stored.object_key)
+    stored = get_file(stores, tenant_id, file_id)
+    stores.files.delete(file_id)
+    stores.blobs.delete(stored.object_key)
     return stored
 
 
-def file_content(tenant_id: str, file_id: str) -> Results:
-    stored = get_file(tenant_id, file_id)
+def file_content(stores: Stores, tenant_id: str, file_id: str) -> Results:
+    stored = get_file(stores, tenant_id, file_id)
     if not base64_fits(stored.bytes):
-        return Results(url=storage.presigned_url(stored.object_key))
-    return Results(body=storage.get_object(stored.object_key))
+        return Results(url=stores.blobs.download_url(stored.object_key))
+    return Results(body=stores.blobs.get(stored.object_key))
 
 
-def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: int, batch_expires_at: int) -> str:
+def register_input_file(
+    stores: Stores,
+    settings: Settings,
+    tenant_id: str,
+    batch_id: str,
+    object_key: str,
+    size: int,
+    batch_expires_at: int,
+) -> str:
     """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch;
     the file expires with the batch."""
     file_id = input_file_id(batch_id)
-    put_file_in_db(
+    stores.files.put(
         StoredFile(
             id=file_id,
             tenant_id=tenant_id,
@@ -92,13 +103,15 @@ def register_input_file(tenant_id: str, batch_id: str, object_key: str, size: in
             bytes=size,
             created_at=int(time.time()),
             object_key=object_key,
-            expires_at=batch_ttl(batch_expires_at),
+            expires_at=settings.batch_ttl(batch_expires_at),
         )
     )
     return file_id
 
 
-def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: storage.ObjectWriter) -> None:
+def register_batch_files(
+    stores: Stores, settings: Settings, batch: Batch, output: BlobWriter, errors: BlobWriter
+) -> None:
     """Makes a finished batch's output and error objects readable as files, without copying them."""
     now = int(time.time())
     for file_id, writer, name in (
@@ -106,7 +119,7 @@ def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: sto
         (error_file_id(batch.id), errors, "errors"),
     ):
         if writer.size:
-            put_file_in_db(
+            stores.files.put(
                 StoredFile(
                     id=file_id,
                     tenant_id=batch.tenant_id,
@@ -115,6 +128,6 @@ def register_batch_files(batch: Batch, output: storage.ObjectWriter, errors: sto
                     bytes=writer.size,
                     created_at=now,
                     object_key=writer.key,
-                    expires_at=batch_ttl(batch.expires_at),
+                    expires_at=settings.batch_ttl(batch.expires_at),
                 )
             )

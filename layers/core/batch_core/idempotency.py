@@ -11,24 +11,26 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 
 from batch_core.batches import create_batch
 from batch_core.dal import keys
-from batch_core.dal.clients import client
+from batch_core.dal.stores import Stores
 from batch_core.models.batch import Batch, CreateBatchRequest
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="[tenant, key]", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
 )
 
 
-def create_batch_once(tenant_id: str, idempotency_key: str, request: CreateBatchRequest) -> Batch:
+def create_batch_once(
+    stores: Stores, settings: Settings, tenant_id: str, idempotency_key: str, request: CreateBatchRequest
+) -> Batch:
     """Once per tenant and key for a day; the same key with another body raises IdempotencyValidationError."""
     store = DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name,
+        table_name=settings.table_name,
         key_attr="pk",
         sort_key_attr="sk",
         static_pk_value=keys.IDEMPOTENCY_PARTITION,
         expiry_attr="ttl",
-        boto3_client=client("dynamodb"),
+        boto3_client=stores.clients.client("dynamodb"),
     )
     once = idempotent_function(
         data_keyword_argument="idempotency",
@@ -36,8 +38,11 @@ def create_batch_once(tenant_id: str, idempotency_key: str, request: CreateBatch
         config=IDEMPOTENCY,
         output_serializer=PydanticSerializer(Batch),
     )(_create)
-    return once(idempotency={"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")})
+    payload = {"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")}
+    return once(stores, settings, idempotency=payload)
 
 
-def _create(idempotency: dict[str, Any]) -> Batch:
-    return create_batch(idempotency["tenant"], CreateBatchRequest.model_validate(idempotency["request"]))
+def _create(stores: Stores, settings: Settings, idempotency: dict[str, Any]) -> Batch:
+    """Only `idempotency` makes the key; the stores are how the first call creates the batch."""
+    request = CreateBatchRequest.model_validate(idempotency["request"])
+    return create_batch(stores, settings, idempotency["tenant"], request)

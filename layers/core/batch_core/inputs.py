@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterator
 from itertools import chain
 from typing import NamedTuple
 
-from batch_core.dal import storage
+from batch_core.dal.storage import BlobStore
+from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
 from batch_core.models.batch import Batch
 from batch_core.models.line import RequestLine
@@ -24,14 +25,14 @@ class UnitLine(NamedTuple):
     problem: str | None = None
 
 
-def plan_units(batch: Batch, validator: LineValidator, unit_lines: int) -> Iterator[WorkUnit]:
+def plan_units(stores: Stores, batch: Batch, validator: LineValidator, unit_lines: int) -> Iterator[WorkUnit]:
     """Streams the input once, validating each line and cutting it into units of `unit_lines` lines.
 
     Blank lines are skipped; a unit's byte range covers its lines and any blank lines between them.
     """
     unit = WorkUnit(batch_id=batch.id, unit=0, first=0, count=0, byte_start=0, byte_end=0)
     index = 0
-    for number, (start, end, raw) in enumerate(_input_lines(batch.input_key), start=1):
+    for number, (start, end, raw) in enumerate(input_lines(stores.blobs, batch.input_key), start=1):
         if not raw.strip():
             continue
         validator.check_line(raw.removesuffix(b"\n"), number)
@@ -48,14 +49,14 @@ def plan_units(batch: Batch, validator: LineValidator, unit_lines: int) -> Itera
         yield unit
 
 
-def _input_lines(key: str) -> Iterator[tuple[int, int, bytes]]:
+def input_lines(blobs: BlobStore, key: str) -> Iterator[tuple[int, int, bytes]]:
     """Each line's byte range and bytes (line ending included), read as a stream.
 
     A UTF-8 BOM opening the object is not part of line 1, so no unit's range holds it. A line over
     MAX_LINE_BYTES comes cut to MAX_LINE_BYTES + 1 bytes: enough to reject it, without holding it whole.
     """
     start, head, size = 0, bytearray(), 0
-    chunks = storage.iter_object_chunks(key)
+    chunks = blobs.chunks(key)
     first = b""
     for chunk in chunks:
         first += chunk
@@ -78,13 +79,13 @@ def _input_lines(key: str) -> Iterator[tuple[int, int, bytes]]:
         yield start, start + size, bytes(head)
 
 
-def read_unit_lines(batch: Batch, unit: WorkUnit, skip: Collection[int] = ()) -> list[UnitLine]:
+def read_unit_lines(stores: Stores, batch: Batch, unit: WorkUnit, skip: Collection[int] = ()) -> list[UnitLine]:
     """The unit's lines with their batch-wide indexes, but for those in `skip` (lines that already ran):
     one ranged GET of the input, and only the lines wanted are read.
 
     A line that no longer reads (its bytes changed since prepare) comes with its problem, so it alone fails.
     """
-    data = storage.get_range(batch.input_key, unit.byte_start, unit.byte_end)
+    data = stores.blobs.get_range(batch.input_key, unit.byte_start, unit.byte_end)
     raws = [raw for raw in data.split(b"\n") if raw.strip()]
     lines = []
     for index, raw in zip(unit.indexes, raws + [None] * (unit.count - len(raws)), strict=False):

@@ -6,12 +6,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
-from batch_core.dal import storage
-from batch_core.dal.units_db import list_units_in_db
+from batch_core.dal.stores import Stores
 from batch_core.inputs import read_unit_lines
 from batch_core.models.batch import Batch
 from batch_core.models.item import Item, OutputLine, OutputResponse
 from batch_core.models.line import LineError, LineResult, LineStatus, line_id
+from batch_core.models.status import UnitState
 from batch_core.models.work_unit import UnitRecord
 
 _READ_AHEAD_UNITS = 8
@@ -21,11 +21,12 @@ UNRUN_ERRORS = {
         code="batch_expired", message="This request could not be executed before the completion window expired."
     ),
 }
-_UNRUN_STATUS: dict[str, LineStatus] = {
-    "pending": "pending",
-    "running": "running",
-    "cancelled": "cancelled",
-    "expired": "expired",
+# The status of a line that has no result yet, from its unit's state.
+_UNRUN_STATUS: dict[UnitState, LineStatus] = {
+    UnitState.PENDING: "pending",
+    UnitState.RUNNING: "running",
+    UnitState.CANCELLED: "cancelled",
+    UnitState.EXPIRED: "expired",
 }
 
 
@@ -38,6 +39,7 @@ class LineView:
 
 
 def iter_lines(
+    stores: Stores,
     batch: Batch,
     *,
     first_unit: int = 0,
@@ -47,21 +49,21 @@ def iter_lines(
     """Every line of the chosen units; a unit's output objects are read once, its input only for unrun lines."""
     chosen = (
         unit
-        for unit in list_units_in_db(batch.id, first_unit=first_unit, last_unit=last_unit)
+        for unit in stores.units.list(batch.id, first_unit=first_unit, last_unit=last_unit)
         if units is None or units(unit)
     )
-    for unit, parts in _with_parts(chosen):
-        yield from _unit_lines(batch, unit, parts)
+    for unit, parts in _with_parts(stores, chosen):
+        yield from _unit_lines(stores, batch, unit, parts)
 
 
-def _with_parts(units: Iterable[UnitRecord]) -> Iterator[tuple[UnitRecord, list[bytes]]]:
+def _with_parts(stores: Stores, units: Iterable[UnitRecord]) -> Iterator[tuple[UnitRecord, list[bytes]]]:
     """Each unit with its output objects, read a few units ahead in parallel: one GET at a time would
     make a large batch's reading wait on S3 once per unit. Memory stays at the read-ahead's objects."""
     with ThreadPoolExecutor(max_workers=_READ_AHEAD_UNITS) as pool:
         ahead: deque[tuple[UnitRecord, list[Future[bytes]]]] = deque()
         try:
             for unit in units:
-                ahead.append((unit, [pool.submit(storage.get_object, key) for key in unit.parts]))
+                ahead.append((unit, [pool.submit(stores.blobs.get, key) for key in unit.parts]))
                 if len(ahead) > _READ_AHEAD_UNITS:
                     yield _read(ahead.popleft())
             while ahead:
@@ -77,7 +79,7 @@ def _read(entry: tuple[UnitRecord, list[Future[bytes]]]) -> tuple[UnitRecord, li
     return unit, [part.result() for part in parts]
 
 
-def _unit_lines(batch: Batch, unit: UnitRecord, parts: list[bytes]) -> Iterator[LineView]:
+def _unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, parts: list[bytes]) -> Iterator[LineView]:
     results: dict[int, LineResult] = {}
     for data in parts:
         for raw in data.splitlines():
@@ -90,40 +92,38 @@ def _unit_lines(batch: Batch, unit: UnitRecord, parts: list[bytes]) -> Iterator[
             yield LineView(index, result.custom_id, result.status, result)
             continue
         if custom_ids is None:
-            custom_ids = {line.index: line.custom_id for line in read_unit_lines(batch, unit, skip=results)}
+            custom_ids = {line.index: line.custom_id for line in read_unit_lines(stores, batch, unit, skip=results)}
         yield LineView(index, custom_ids[index], _UNRUN_STATUS.get(unit.state, "pending"), None)
 
 
-def list_items(batch: Batch, *, status: str | None, limit: int, skip: int) -> list[Item]:
+def list_items(stores: Stores, batch: Batch, *, status: str | None, limit: int, skip: int) -> list[Item]:
     limit, skip = max(1, min(limit, 1000)), max(0, skip)
     if not batch.units:
         return []
     if status is None:
         first_unit, last_unit = skip // batch.unit_lines, (skip + limit - 1) // batch.unit_lines
-        views = (view for view in iter_lines(batch, first_unit=first_unit, last_unit=last_unit) if view.index >= skip)
+        chosen = iter_lines(stores, batch, first_unit=first_unit, last_unit=last_unit)
+        views = (view for view in chosen if view.index >= skip)
         return [to_item(batch, view) for view in islice(views, limit)]
-    matching = (view for view in iter_lines(batch, units=_may_hold(status)) if view.status == status)
+    matching = (view for view in iter_lines(stores, batch, units=_may_hold(status)) if view.status == status)
     return [to_item(batch, view) for view in islice(matching, skip, skip + limit)]
 
 
 def _may_hold(status: str) -> Callable[[UnitRecord], bool]:
     """Skips units that cannot hold a line in `status`, so filtering does not read every output object."""
-    tests: dict[str, Callable[[UnitRecord], bool]] = {
-        "succeeded": lambda unit: unit.n_succeeded > 0,
-        "failed": lambda unit: unit.n_failed > 0,
-        "pending": lambda unit: unit.state == "pending",
-        "running": lambda unit: unit.state == "running",
-        "cancelled": lambda unit: unit.state == "cancelled",
-        "expired": lambda unit: unit.state == "expired",
-    }
-    return tests.get(status, lambda unit: False)
+    if status == "succeeded":
+        return lambda unit: unit.n_succeeded > 0
+    if status == "failed":
+        return lambda unit: unit.n_failed > 0
+    states = {state for state, unrun in _UNRUN_STATUS.items() if unrun == status}
+    return lambda unit: unit.state in states
 
 
-def iter_finished_lines(batch: Batch, status: str | None = None) -> Iterator[LineView]:
+def iter_finished_lines(stores: Stores, batch: Batch, status: str | None = None) -> Iterator[LineView]:
     """The lines that ran (succeeded or failed), optionally one of the two, in input order."""
     wanted = {status} if status else {"succeeded", "failed"}
     ran = _may_hold(status) if status else (lambda unit: unit.n_succeeded + unit.n_failed > 0)
-    return (view for view in iter_lines(batch, units=ran) if view.status in wanted)
+    return (view for view in iter_lines(stores, batch, units=ran) if view.status in wanted)
 
 
 def to_item(batch: Batch, view: LineView) -> Item:

@@ -3,68 +3,59 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from batch_core.dal import storage
-from batch_core.dal.batches_db import update_batch_in_db
-from batch_core.dal.queue import send_units
-from batch_core.dal.units_db import put_unit_in_db
+from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition
 from batch_core.inputs import plan_units
 from batch_core.models.batch import Batch
+from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
-from batch_core.settings import get_settings
+from batch_core.settings import Settings
 from batch_core.tracking import load_batch
 from batch_core.validation import LineValidator
 
 _STORE_CONCURRENCY = 8
 
 
-def prepare_batch(batch_id: str) -> None:
+def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     """Raises InvalidInput (naming line and field) before anything is queued when the input is bad.
 
     Safe to run again: existing units keep their progress and duplicate messages change nothing.
     """
-    settings = get_settings()
-    batch = load_batch(batch_id)
-    if batch.status not in ("validating", "cancelling"):
+    batch = load_batch(stores, batch_id)
+    if batch.status not in PREPARABLE:
         return
-    copy_source(batch)
+    copy_source(stores, batch)
     validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.input_uploaded)
-    units = list(plan_units(batch, validator, settings.work_unit_lines))
-    batch = update_batch_in_db(
-        batch_id,
-        expected=("validating", "cancelling"),
-        changes={"n_total": validator.count, "units": len(units), "unit_lines": settings.work_unit_lines},
-    )
-    ttl = batch.expires_at + settings.retention_days * 86400
+    units = list(plan_units(stores, batch, validator, settings.work_unit_lines))
+    batch = stores.batches.plan(batch_id, total=validator.count, units=len(units), unit_lines=settings.work_unit_lines)
+    ttl = settings.batch_ttl(batch.expires_at)
 
     def store(unit: WorkUnit) -> WorkUnit:
-        put_unit_in_db(UnitRecord(**unit.model_dump()), ttl)
+        stores.units.put_new(UnitRecord(**unit.model_dump()), ttl)
         return unit
 
     # Units are stored side by side and queued ten at a time as they are stored, so the first lines
     # start while later units are still being written.
     with ThreadPoolExecutor(max_workers=_STORE_CONCURRENCY) as pool:
         stored = pool.map(store, units)
-        if batch.status == "validating":
-            send_units(stored)
+        if batch.status == BatchStatus.VALIDATING:
+            stores.queue.send(stored)
         else:
             list(stored)
     try:
-        update_batch_in_db(
-            batch_id, expected=("validating",), changes={"status": "in_progress", "started_at": int(time.time())}
-        )
+        stores.batches.transition(batch_id, to=BatchStatus.IN_PROGRESS, changes={"started_at": int(time.time())})
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
     logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})
 
 
-def copy_source(batch: Batch) -> None:
+def copy_source(stores: Stores, batch: Batch) -> None:
     """Copies the version of the file the batch was created from into the batch's own input, once;
     from then on the file may change or be deleted without touching the batch."""
-    if not batch.source_key or not batch.source_etag or storage.head_object(batch.input_key) is not None:
+    if not batch.source_key or not batch.source_etag or stores.blobs.head(batch.input_key) is not None:
         return
-    if not storage.copy_version(batch.source_key, batch.source_etag, batch.input_key):
+    if not stores.blobs.copy_version(batch.source_key, batch.source_etag, batch.input_key):
         param, source = _source_name(batch)
         raise InvalidInput(
             f"{param}: {source} changed or was deleted after the batch was created; create the batch again",

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from batch_core.dal import storage
+from batch_core.dal.stores import Stores
 
 # Lambda answers at most 6 MB (6,291,456 bytes); the rest is room for the status, headers and envelope.
 RESPONSE_LIMIT_BYTES = 5_767_168
@@ -26,11 +26,11 @@ def base64_fits(size: int) -> bool:
     return 4 * math.ceil(size / 3) <= RESPONSE_LIMIT_BYTES
 
 
-def spool(tenant_id: str, body: bytes, content_type: str) -> str:
+def spool(stores: Stores, tenant_id: str, body: bytes, content_type: str) -> str:
     """Stores an answer's body for a day (the spool's lifecycle rule) and returns a link that reads it."""
-    key = storage.new_spool_key(tenant_id)
-    storage.put_object(key, body, content_type)
-    return storage.presigned_url(key)
+    key = stores.blobs.new_spool_key(tenant_id)
+    stores.blobs.put(key, body, content_type)
+    return stores.blobs.download_url(key)
 
 
 def fit_page(items: list[Item]) -> tuple[list[Item], bool]:

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from batch_core.dal import storage
+from batch_core.dal.stores import Stores
 from batch_core.lines import iter_finished_lines, to_output_line
 from batch_core.models.batch import Batch
 from batch_core.responses import RESPONSE_LIMIT_BYTES
@@ -19,26 +19,25 @@ class Results:
     url: str | None = None
 
 
-def render_results(batch: Batch, status: str | None) -> Results:
+def render_results(stores: Stores, batch: Batch, status: str | None) -> Results:
     """Streams finished lines in input order; past the inline limit the rest streams into one object."""
-    lines = (
-        to_output_line(batch, view).model_dump_json().encode() + b"\n" for view in iter_finished_lines(batch, status)
-    )
+    views = iter_finished_lines(stores, batch, status)
+    lines = (to_output_line(batch, view).model_dump_json().encode() + b"\n" for view in views)
     head: list[bytes] = []
     size = 0
     for line in lines:
         head.append(line)
         size += len(line)
         if size > INLINE_LIMIT_BYTES:
-            return Results(url=_spool(batch, status, head, lines))
+            return Results(url=_spool(stores, batch, status, head, lines))
     return Results(body=b"".join(head))
 
 
-def _spool(batch: Batch, status: str | None, head: list[bytes], rest: Iterator[bytes]) -> str:
-    writer = storage.ObjectWriter(storage.results_key(batch.tenant_id, batch.id, status))
+def _spool(stores: Stores, batch: Batch, status: str | None, head: list[bytes], rest: Iterator[bytes]) -> str:
+    writer = stores.blobs.writer(stores.blobs.results_key(batch.tenant_id, batch.id, status))
     for line in head:
         writer.write(line)
     for line in rest:
         writer.write(line)
     writer.close()
-    return storage.presigned_url(writer.key)
+    return stores.blobs.download_url(writer.key)

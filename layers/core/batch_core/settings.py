@@ -1,4 +1,3 @@
-from functools import lru_cache
 from typing import Self
 
 from pydantic import Field, model_validator
@@ -47,8 +46,3 @@ class Settings(BaseSettings):
                 f"({self.executor_timeout_seconds}), or a running attempt would lose its unit"
             )
         return self
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

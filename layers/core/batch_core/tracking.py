@@ -6,16 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from batch_core.dal.batches_db import claim_finisher_in_db, get_batch_in_db, update_batch_in_db
-from batch_core.dal.units_db import close_unit_in_db, get_unit_in_db, list_units_in_db
-from batch_core.dal.workflow import signal_cancelled, signal_done
+from batch_core.dal.stores import Stores
 from batch_core.errors import BatchNotFound, InvalidTransition
-from batch_core.models.batch import TERMINAL_STATUSES, Batch
+from batch_core.models.batch import Batch
+from batch_core.models.status import ACTIVE, TERMINAL, BatchStatus, UnitState, unit_sources
 from batch_core.models.work_unit import UnitRecord
 from batch_core.observability import logger
-from batch_core.settings import get_settings
-
-ACTIVE = ("validating", "in_progress", "cancelling")
+from batch_core.settings import Settings
 
 # Step Functions ends an execution that reaches 25,000 history events, outside every Catch, so the
 # watchdog cycles (Check, Route, AwaitLines) over the longest window must fit with everything else.
@@ -38,8 +35,8 @@ class Decision(BaseModel):
     wait_seconds: int = 0
 
 
-def load_batch(batch_id: str) -> Batch:
-    batch = get_batch_in_db(batch_id, consistent=True)
+def load_batch(stores: Stores, batch_id: str) -> Batch:
+    batch = stores.batches.get(batch_id, consistent=True)
     if batch is None:
         raise BatchNotFound(batch_id)
     return batch
@@ -49,33 +46,33 @@ def is_finished(batch: Batch) -> bool:
     return batch.request_counts.done >= batch.request_counts.total
 
 
-def await_lines(batch_id: str, task_token: str) -> None:
+def await_lines(stores: Stores, batch_id: str, task_token: str) -> None:
     """Keeps the token the finisher (or a cancel) will answer, and answers it at once if that moment passed."""
     try:
-        batch = update_batch_in_db(batch_id, expected=ACTIVE, changes={"task_token": task_token})
+        batch = stores.batches.update(batch_id, while_in=ACTIVE, changes={"task_token": task_token})
     except InvalidTransition:
-        signal_done(task_token)
+        stores.workflow.signal_done(task_token)
         return
     if is_finished(batch):
-        signal_done(task_token)
-    elif batch.status == "cancelling" and not batch.cancel_swept:
-        signal_cancelled(task_token)
+        stores.workflow.signal_done(task_token)
+    elif batch.status == BatchStatus.CANCELLING and not batch.cancel_swept:
+        stores.workflow.signal_cancelled(task_token)
 
 
-def check_batch(batch_id: str) -> Decision:
+def check_batch(stores: Stores, settings: Settings, batch_id: str) -> Decision:
     """Decides the next step from the stored counters; also the watchdog, so a lost signal costs only time."""
-    batch = load_batch(batch_id)
-    if batch.status in TERMINAL_STATUSES:
+    batch = load_batch(stores, batch_id)
+    if batch.status in TERMINAL:
         return Decision(next="end")
-    if batch.status == "cancelling":
-        close_units(batch, to_state="cancelled", from_states=("pending",))
-        batch = update_batch_in_db(batch_id, expected=("cancelling",), changes={"cancel_swept": True})
+    if batch.status == BatchStatus.CANCELLING:
+        close_units(stores, batch, to=UnitState.CANCELLED)
+        batch = stores.batches.update(batch_id, while_in={BatchStatus.CANCELLING}, changes={"cancel_swept": True})
     if is_finished(batch):
-        return Decision(next="finalize", outcome="cancelled" if batch.status == "cancelling" else "completed")
+        return Decision(next="finalize", outcome="cancelled" if batch.status == BatchStatus.CANCELLING else "completed")
     now = int(time.time())
     if now >= batch.expires_at:
         return Decision(next="expire", outcome="expired")
-    wait = watchdog_wait(batch.expires_at - batch.created_at, batch.expires_at - now, get_settings().watchdog_seconds)
+    wait = watchdog_wait(batch.expires_at - batch.created_at, batch.expires_at - now, settings.watchdog_seconds)
     return Decision(next="await", wait_seconds=wait)
 
 
@@ -86,55 +83,50 @@ def watchdog_wait(window_seconds: int, left_seconds: int, watchdog_seconds: int)
     return max(1, min(wait, left_seconds))
 
 
-def expire_batch(batch_id: str) -> Decision:
+def expire_batch(stores: Stores, batch_id: str) -> Decision:
     """Lines not finished inside the completion window end `expired`; finished results stay."""
-    close_units(load_batch(batch_id), to_state="expired", from_states=("pending", "running"))
+    close_units(stores, load_batch(stores, batch_id), to=UnitState.EXPIRED)
     return Decision(next="finalize", outcome="expired")
 
 
-def close_units(batch: Batch, *, to_state: str, from_states: tuple[str, ...]) -> int:
-    """Moves every unit still in `from_states` to `to_state`; returns how many moved."""
+def close_units(stores: Stores, batch: Batch, *, to: UnitState) -> int:
+    """Moves every unit that may move to `to` there; returns how many moved."""
     closed = 0
-    for unit in list_units_in_db(batch.id):
-        closed += close_unit(unit, to_state=to_state, from_states=from_states)
+    for unit in stores.units.list(batch.id):
+        closed += close_unit(stores, unit, to=to)
     return closed
 
 
-def close_unit(unit: UnitRecord | None, *, to_state: str, from_states: tuple[str, ...]) -> bool:
-    """Retries while a concurrent attempt changes the unit under us; stops once it left `from_states`."""
+def close_unit(stores: Stores, unit: UnitRecord | None, *, to: UnitState) -> bool:
+    """Retries while a concurrent attempt changes the unit under us; stops once it may no longer move to `to`."""
     for _ in range(5):
-        if unit is None or unit.state not in from_states:
+        if unit is None or unit.state not in unit_sources(to):
             return False
-        if close_unit_in_db(unit, to_state=to_state, from_states=from_states, counter=to_state):
+        if stores.units.close(unit, to=to):
             return True
-        unit = get_unit_in_db(unit.batch_id, unit.unit)
+        unit = stores.units.get(unit.batch_id, unit.unit)
     logger.warning("unit kept changing while closing", extra={"unit": unit.unit if unit else None})
     return False
 
 
-def signal_if_finished(batch_id: str) -> bool:
+def signal_if_finished(stores: Stores, batch_id: str) -> bool:
     """Called after a unit's lines all finished: the one caller that sees every line done wakes the workflow."""
-    batch = load_batch(batch_id)
-    if not is_finished(batch) or not claim_finisher_in_db(batch_id):
+    batch = load_batch(stores, batch_id)
+    if not is_finished(batch) or not stores.batches.claim_finisher(batch_id):
         return False
     if batch.task_token:
-        signal_done(batch.task_token)
+        stores.workflow.signal_done(batch.task_token)
     return True
 
 
-def mark_failed(batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
+def mark_failed(stores: Stores, batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
     """Ends the batch `failed`; returns its status, which stays what it was if it had already ended."""
     try:
-        update_batch_in_db(
+        stores.batches.transition(
             batch_id,
-            expected=(*ACTIVE, "finalizing"),
-            changes={
-                "status": "failed",
-                "failed_at": int(time.time()),
-                "error_message": message,
-                "errors": errors or [],
-            },
+            to=BatchStatus.FAILED,
+            changes={"failed_at": int(time.time()), "error_message": message, "errors": errors or []},
         )
     except InvalidTransition:
-        return load_batch(batch_id).status
-    return "failed"
+        return load_batch(stores, batch_id).status
+    return BatchStatus.FAILED

@@ -6,17 +6,15 @@ import random
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
-from typing import Any
+from typing import Any, Self
 
 import urllib3
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from batch_core.dal.clients import client
+from batch_core.dal.secret_store import SecretStore
 from batch_core.models.line import LineError, LineResult, RequestLine
 from batch_core.models.usage import Usage
 from batch_core.observability import logger
-from batch_core.settings import Settings, get_settings
+from batch_core.settings import Settings
 
 _MAX_RETRY_AFTER_SECONDS = 86400.0
 
@@ -55,6 +53,13 @@ class Upstream:
             timeout=urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds, total=timeout_seconds),
         )
 
+    @classmethod
+    def from_settings(cls, settings: Settings, secrets: SecretStore) -> Self:
+        """The configured upstream, its key read from Secrets Manager: once per container."""
+        secret = settings.upstream_api_key_secret
+        api_key = secrets.get(secret) if secret else ""
+        return cls(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
+
     def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:
         url = self.base_url + endpoint.removeprefix("/v1")
         try:
@@ -67,15 +72,6 @@ class Upstream:
             request_id=answer.headers.get("x-request-id"),
             retry_after=_retry_after(answer.headers.get("retry-after")),
         )
-
-
-@lru_cache
-def default_upstream() -> Upstream:
-    settings = get_settings()
-    secret = settings.upstream_api_key_secret
-    # Our shared client, not the provider's own session: one less set of service models to load cold.
-    api_key = str(SecretsProvider(boto3_client=client("secretsmanager")).get(secret)) if secret else ""
-    return Upstream(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
 
 
 def run_line(

@@ -81,26 +81,3 @@ class ApiKeyStore:
     @property
     def _dynamodb(self) -> Any:
         return self._aws.client("dynamodb")
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def put_api_key_in_db(api_key: str, tenant_id: str) -> str:
-    return _default().api_keys.put(api_key, tenant_id)
-
-
-def find_tenant_in_db(api_key: str) -> str | None:
-    return _default().api_keys.find_tenant(api_key)
-
-
-def list_api_keys_in_db() -> list[dict[str, Any]]:
-    return _default().api_keys.list()
-
-
-def revoke_api_key_in_db(key_hash: str) -> bool:
-    return _default().api_keys.revoke(key_hash)

@@ -138,38 +138,3 @@ def _from_item(item: dict[str, Any]) -> Batch:
     tokens = {name: data.pop(name, 0) for name in _TOKENS}
     usage = Usage(**tokens, total_tokens=sum(tokens.values()))
     return Batch.model_validate({**data, "request_counts": counts, "usage": usage})
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def batch_ttl(expires_at: int) -> int:
-    return _default().batches._settings.batch_ttl(expires_at)
-
-
-def put_new_batch_in_db(batch: Batch) -> None:
-    _default().batches.put_new(batch)
-
-
-def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
-    return _default().batches.get(batch_id, consistent=consistent)
-
-
-def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before: str | None = None) -> list[Batch]:
-    return _default().batches.list(tenant_id, status=status, limit=limit, before=before)
-
-
-def update_batch_in_db(batch_id: str, *, expected: tuple[str, ...], changes: dict[str, Any]) -> Batch:
-    return _default().batches._update(batch_id, expected, changes)
-
-
-def claim_finisher_in_db(batch_id: str) -> bool:
-    return _default().batches.claim_finisher(batch_id)
-
-
-def counters_update(batch_id: str, deltas: dict[str, int]) -> dict[str, Any]:
-    return _default().batches.counters_update(batch_id, deltas)

@@ -1,5 +1,4 @@
 import threading
-from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -53,18 +52,3 @@ def condition_failed(exc: Exception) -> bool:
 def error_code(exc: Exception) -> str | None:
     """The error code of an AWS answer; None when no answer came."""
     return exc.response["Error"]["Code"] if isinstance(exc, ClientError) else None
-
-
-@lru_cache
-def client(service: str) -> Any:
-    """Until the rules receive their stores: one boto3 client per service and process."""
-    with _CREATING:
-        return boto3.client(service, config=_CONFIG)
-
-
-def reset_clients() -> None:
-    """Forget cached clients and stores, e.g. when tests start a fresh set of mocked AWS resources."""
-    from batch_core.dal.stores import default_stores
-
-    client.cache_clear()
-    default_stores.cache_clear()

@@ -55,30 +55,3 @@ class FileStore:
     @property
     def _dynamodb(self) -> Any:
         return self._aws.client("dynamodb")
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def file_put(stored: StoredFile) -> dict[str, Any]:
-    return _default().files.put_item(stored)
-
-
-def put_file_in_db(stored: StoredFile) -> None:
-    _default().files.put(stored)
-
-
-def get_file_in_db(file_id: str) -> StoredFile | None:
-    return _default().files.get(file_id)
-
-
-def list_files_in_db(tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
-    return _default().files.list(tenant_id, limit=limit, before=before)
-
-
-def delete_file_in_db(file_id: str) -> None:
-    _default().files.delete(file_id)

@@ -74,35 +74,3 @@ class WorkQueue:
         if answer.get("Failed"):
             raise StorageError(f"could not queue {len(answer['Failed'])} work units: {answer['Failed'][0]}")
         return len(entries)
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def send_units(units: Iterable[WorkUnit]) -> int:
-    batch: list[WorkUnit] = []
-    sent = 0
-    for unit in units:
-        batch.append(unit)
-        if len(batch) == 10:
-            sent += _send(batch)
-            batch = []
-    if batch:
-        sent += _send(batch)
-    return sent
-
-
-def _send(units: list[WorkUnit]) -> int:
-    return _default().queue._send_batch(units)
-
-
-def requeue_unit(unit: WorkUnit, delay: float) -> None:
-    _default().queue.requeue(unit, delay)
-
-
-def delay_message(receipt_handle: str, seconds: float) -> None:
-    _default().queue.delay(receipt_handle, seconds)

@@ -1,5 +1,4 @@
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Self
 
 from batch_core.dal.api_keys_db import ApiKeyStore
@@ -13,7 +12,7 @@ from batch_core.dal.storage import BlobStore
 from batch_core.dal.units_db import UnitStore
 from batch_core.dal.uploads_db import UploadStore
 from batch_core.dal.workflow import Workflow
-from batch_core.settings import Settings, get_settings
+from batch_core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,3 @@ class Stores:
             secrets=SecretStore(aws),
             clients=aws,
         )
-
-
-@lru_cache
-def default_stores() -> Stores:
-    """Until the rules receive their stores, the old data-access functions use these."""
-    return Stores.from_settings(get_settings())

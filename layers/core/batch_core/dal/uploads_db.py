@@ -106,34 +106,3 @@ class UploadStore:
             if condition_failed(exc):
                 raise InvalidTransition(f"upload {upload_id} is no longer pending, or is being completed") from exc
             raise storage_error(f"could not update upload {upload_id}", exc) from exc
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def put_upload_in_db(upload: Upload) -> None:
-    _default().uploads.put(upload)
-
-
-def get_upload_in_db(upload_id: str) -> Upload | None:
-    return _default().uploads.get(upload_id)
-
-
-def claim_upload_in_db(upload_id: str, claim: str, now: int, claim_seconds: int) -> None:
-    _default().uploads.claim(upload_id, claim, now, claim_seconds)
-
-
-def release_upload_in_db(upload_id: str, claim: str) -> None:
-    _default().uploads.release(upload_id, claim)
-
-
-def finish_upload_in_db(upload_id: str, claim: str, stored: StoredFile) -> None:
-    _default().uploads.finish(upload_id, claim, stored)
-
-
-def cancel_upload_in_db(upload_id: str, now: int, claim_seconds: int) -> None:
-    _default().uploads.cancel(upload_id, now, claim_seconds)

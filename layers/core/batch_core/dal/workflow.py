@@ -43,22 +43,3 @@ class Workflow:
             logger.info("workflow signal not delivered", extra={"reason": error_code(exc) or type(exc).__name__})
             return False
         return True
-
-
-# Adapters for the rules until they receive their stores; they go once the rules do.
-def _default() -> Any:
-    from batch_core.dal.stores import default_stores
-
-    return default_stores()
-
-
-def start_workflow(batch_id: str, payload: dict[str, Any]) -> None:
-    _default().workflow.start(batch_id, payload)
-
-
-def signal_done(task_token: str) -> bool:
-    return _default().workflow.signal_done(task_token)
-
-
-def signal_cancelled(task_token: str) -> bool:
-    return _default().workflow.signal_cancelled(task_token)

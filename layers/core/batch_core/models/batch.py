@@ -4,15 +4,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from batch_core.models.bounds import ConsoleMetadata, Identifier, Name, OpenAIMetadata, echo
+from batch_core.models.status import TERMINAL, BatchStatus
 from batch_core.models.usage import Usage
 
 Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
 ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions", "/v1/embeddings")
-
-BatchStatus = Literal[
-    "validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled"
-]
-TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
 _WINDOW = re.compile(r"^(\d{1,7})(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -124,4 +120,4 @@ class Batch(BaseModel):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in TERMINAL

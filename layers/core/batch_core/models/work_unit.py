@@ -1,8 +1,6 @@
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-UnitState = Literal["pending", "running", "done", "cancelled", "expired"]
+from batch_core.models.status import UnitState
 
 
 class WorkUnit(BaseModel):
@@ -24,7 +22,7 @@ class WorkUnit(BaseModel):
 class UnitRecord(WorkUnit):
     """The progress of one work unit, as stored beside its batch."""
 
-    state: UnitState = "pending"
+    state: UnitState = UnitState.PENDING
     attempt: int = 0
     lease_until: int = 0
     holder: str | None = None
