@@ -92,6 +92,8 @@ class LocalStack:
             thread.join(timeout=5)
         if self._front:
             self._front.stop()
+        if self.system:
+            self.system.close()
         if self.simulator:
             self.simulator.stop()
         if self._moto:

@@ -3,6 +3,7 @@ the HTTP API's gateway, and queue pollers standing in for Lambda's event source 
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from batch_core.auth import add_api_key
@@ -12,7 +13,7 @@ from batch_core.upstream import default_upstream
 from embedded.execution_events import ExecutionEvents
 from embedded.gateway import GatewayResponse, LocalGateway
 from embedded.lambdas import LocalLambdas
-from embedded.moto_fixes import apply_moto_fixes
+from embedded.moto_patches import moto_patches
 from embedded.pollers import QueuePoller
 from embedded.template import Stack, deploy
 
@@ -27,12 +28,14 @@ class LocalSystem:
         gateway: LocalGateway,
         pollers: list[QueuePoller],
         execution_events: ExecutionEvents,
+        patched: ExitStack,
     ):
         self.stack = stack
         self.lambdas = lambdas
         self.gateway = gateway
         self.pollers = pollers
         self.execution_events = execution_events
+        self._patched = patched
 
     @classmethod
     def start(
@@ -41,20 +44,32 @@ class LocalSystem:
         environment: dict[str, str],
         set_env: Callable[[str, str], None],
     ) -> "LocalSystem":
-        """Deploys the template into the current (moto) AWS and wires the handlers to it."""
+        """Deploys the template into the current (moto) AWS and wires the handlers to it, with moto patched
+        until the system is closed (`close()`, or the end of a `with` block)."""
         stack = deploy(parameters=parameters)
         for name, value in {**stack.environment(), **environment}.items():
             set_env(name, value)
         get_settings.cache_clear()
         default_upstream.cache_clear()
         reset_clients()
-        apply_moto_fixes()
         lambdas = LocalLambdas(stack)
-        lambdas.install()
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
         routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
-        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), ExecutionEvents.from_stack(stack, lambdas.invoke))
+        execution_events = ExecutionEvents.from_stack(stack, lambdas.invoke)
+        patched = ExitStack()
+        patched.enter_context(moto_patches(lambdas))
+        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), execution_events, patched)
+
+    def close(self) -> None:
+        """Puts moto back as it was before `start`."""
+        self._patched.close()
+
+    def __enter__(self) -> "LocalSystem":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def add_api_key(self, api_key: str, tenant_id: str) -> None:
         add_api_key(api_key, tenant_id)

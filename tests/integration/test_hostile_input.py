@@ -143,12 +143,14 @@ class World:
 def system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
     """The usual system, with a watchdog slow enough that the batches the probes create stay idle: with the
     usual 2 s, the hundreds of waiting workflows re-check their counters all the time and the run takes minutes."""
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        local = LocalSystem.start(
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}),
+        LocalSystem.start(
             parameters={"UpstreamBaseUrl": simulator.base_url, "UpstreamApiKey": UPSTREAM_KEY},
             environment={**TEST_ENVIRONMENT, "WATCHDOG_SECONDS": "600"},
             set_env=monkeypatch.setenv,
-        )
+        ) as local,
+    ):
         local.add_api_key(KEY_A, "tenant-a")
         local.add_api_key(KEY_B, "tenant-b")
         yield local
