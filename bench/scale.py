@@ -19,7 +19,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import free_port, wait_for_port
+from bench.common import wait_for_port
+from embedded.ports import free_port
 
 IDEAL_RSS_MB = 256
 BENCH_SETTINGS = {"MAX_LINES_PER_BATCH": "1000000", "LINE_CONCURRENCY": "64"}
