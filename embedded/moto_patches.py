@@ -44,6 +44,8 @@ class Patch:
 
 
 def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
+    """What the local stack changes in moto; each replacement's docstring names the moto attribute,
+    what moto does there that a long-running local stack cannot live with, and what it does instead."""
     return (
         Patch(DynamoDBBackend, "put_item", moto_fixes.writes_one_at_a_time),
         Patch(DynamoDBBackend, "update_item", moto_fixes.writes_one_at_a_time),
