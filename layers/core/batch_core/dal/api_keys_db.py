@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 from batch_core.dal import keys
 from batch_core.dal.clients import client, condition_failed
 from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.errors import StorageError
 from batch_core.settings import get_settings
 
 
@@ -30,9 +31,12 @@ def put_api_key_in_db(api_key: str, tenant_id: str) -> str:
 
 
 def find_tenant_in_db(api_key: str) -> str | None:
-    answer = client("dynamodb").get_item(
-        TableName=get_settings().table_name, Key=to_attributes(keys.api_key_key(hash_api_key(api_key)))
-    )
+    try:
+        answer = client("dynamodb").get_item(
+            TableName=get_settings().table_name, Key=to_attributes(keys.api_key_key(hash_api_key(api_key)))
+        )
+    except ClientError as exc:
+        raise StorageError("could not read the api key") from exc
     if "Item" not in answer:
         return None
     item = from_attributes(answer["Item"])
@@ -52,7 +56,10 @@ def list_api_keys_in_db() -> list[dict[str, Any]]:
         )
     )
     fields = ("key_hash", "tenant_id", "active", "created_at")
-    return [{name: from_attributes(item).get(name) for name in fields} for page in pages for item in page["Items"]]
+    try:
+        return [{name: from_attributes(item).get(name) for name in fields} for page in pages for item in page["Items"]]
+    except ClientError as exc:
+        raise StorageError("could not list the api keys") from exc
 
 
 def revoke_api_key_in_db(key_hash: str) -> bool:

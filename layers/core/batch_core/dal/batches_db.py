@@ -54,9 +54,12 @@ def put_new_batch_in_db(batch: Batch) -> None:
 
 
 def get_batch_in_db(batch_id: str, *, consistent: bool = False) -> Batch | None:
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.batch_key(batch_id)), ConsistentRead=consistent
-    )
+    try:
+        answer = client("dynamodb").get_item(
+            TableName=_table(), Key=to_attributes(keys.batch_key(batch_id)), ConsistentRead=consistent
+        )
+    except ClientError as exc:
+        raise StorageError(f"could not read batch {batch_id}") from exc
     return _from_item(answer["Item"]) if "Item" in answer else None
 
 
@@ -68,10 +71,13 @@ def list_batches_in_db(tenant_id: str, *, status: str | None, limit: int, before
         query["ExpressionAttributeNames"] = {"#status": "status"}
         query["ExpressionAttributeValues"][":status"] = value(status)
     found: list[Batch] = []
-    for page in client("dynamodb").get_paginator("query").paginate(**query):
-        found.extend(_from_item(item) for item in page["Items"])
-        if len(found) >= limit:
-            break
+    try:
+        for page in client("dynamodb").get_paginator("query").paginate(**query):
+            found.extend(_from_item(item) for item in page["Items"])
+            if len(found) >= limit:
+                break
+    except ClientError as exc:
+        raise StorageError(f"could not list the batches of tenant {tenant_id}") from exc
     return found[:limit]
 
 

@@ -34,7 +34,10 @@ def put_file_in_db(stored: StoredFile) -> None:
 
 
 def get_file_in_db(file_id: str) -> StoredFile | None:
-    answer = client("dynamodb").get_item(TableName=_table(), Key=to_attributes(keys.file_key(file_id)))
+    try:
+        answer = client("dynamodb").get_item(TableName=_table(), Key=to_attributes(keys.file_key(file_id)))
+    except ClientError as exc:
+        raise StorageError(f"could not read file {file_id}") from exc
     item = from_attributes(answer.get("Item", {}))
     return StoredFile.model_validate(item) if item and is_live(item) else None
 
@@ -43,10 +46,14 @@ def list_files_in_db(tenant_id: str, *, limit: int, before: str | None) -> list[
     """A tenant's live files, newest first, starting below the id `before` when given."""
     query = only_live(newest_first(keys.tenant_files_partition(tenant_id), before=before))
     found: list[StoredFile] = []
-    for page in client("dynamodb").get_paginator("query").paginate(**query, PaginationConfig={"PageSize": limit}):
-        found.extend(StoredFile.model_validate(from_attributes(item)) for item in page["Items"])
-        if len(found) >= limit:
-            break
+    pages = client("dynamodb").get_paginator("query").paginate(**query, PaginationConfig={"PageSize": limit})
+    try:
+        for page in pages:
+            found.extend(StoredFile.model_validate(from_attributes(item)) for item in page["Items"])
+            if len(found) >= limit:
+                break
+    except ClientError as exc:
+        raise StorageError(f"could not list the files of tenant {tenant_id}") from exc
     return found[:limit]
 
 

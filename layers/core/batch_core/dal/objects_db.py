@@ -83,9 +83,12 @@ def complete_object_in_db(tenant_id: str, done: BucketObject, staging_key: str, 
 
 def get_object_in_db(tenant_id: str, bucket: str, key: str) -> tuple[BucketObject, str, bool] | None:
     """The object, the S3 key of its bytes, and whether they have arrived."""
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.bucket_object_key(tenant_id, bucket, key)), ConsistentRead=True
-    )
+    try:
+        answer = client("dynamodb").get_item(
+            TableName=_table(), Key=to_attributes(keys.bucket_object_key(tenant_id, bucket, key)), ConsistentRead=True
+        )
+    except ClientError as exc:
+        raise StorageError(f"could not read object {key}") from exc
     item = from_attributes(answer.get("Item", {}))
     if not item or not is_live(item):
         return None
@@ -115,10 +118,14 @@ def list_objects_in_db(
     if after_key is not None:
         query["ExclusiveStartKey"] = to_attributes(keys.bucket_object_key(tenant_id, bucket, after_key))
     found: list[BucketObject] = []
-    for page in client("dynamodb").get_paginator("query").paginate(**query, PaginationConfig={"PageSize": limit}):
-        found.extend(_object(from_attributes(item)) for item in page["Items"])
-        if len(found) >= limit:
-            break
+    pages = client("dynamodb").get_paginator("query").paginate(**query, PaginationConfig={"PageSize": limit})
+    try:
+        for page in pages:
+            found.extend(_object(from_attributes(item)) for item in page["Items"])
+            if len(found) >= limit:
+                break
+    except ClientError as exc:
+        raise StorageError(f"could not list the objects of bucket {bucket}") from exc
     return found[:limit]
 
 
@@ -144,7 +151,10 @@ def put_bucket_in_db(tenant_id: str, bucket: str, now: str) -> None:
 
 
 def get_bucket_in_db(tenant_id: str, bucket: str) -> Bucket | None:
-    answer = client("dynamodb").get_item(TableName=_table(), Key=to_attributes(keys.bucket_key(tenant_id, bucket)))
+    try:
+        answer = client("dynamodb").get_item(TableName=_table(), Key=to_attributes(keys.bucket_key(tenant_id, bucket)))
+    except ClientError as exc:
+        raise StorageError(f"could not read bucket {bucket}") from exc
     return _bucket(answer["Item"]) if "Item" in answer else None
 
 
@@ -155,7 +165,10 @@ def list_buckets_in_db(tenant_id: str) -> list[Bucket]:
         "ExpressionAttributeValues": {":buckets": value(keys.tenant_buckets_partition(tenant_id))},
     }
     pages = client("dynamodb").get_paginator("query").paginate(**query)
-    return [_bucket(item) for page in pages for item in page["Items"]]
+    try:
+        return [_bucket(item) for page in pages for item in page["Items"]]
+    except ClientError as exc:
+        raise StorageError(f"could not list the buckets of tenant {tenant_id}") from exc
 
 
 def _bucket(item: dict[str, Any]) -> Bucket:

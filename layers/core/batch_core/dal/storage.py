@@ -201,23 +201,33 @@ class ObjectWriter:
             return self.size > 0
         if self._buffered:
             self._upload_part()
-        client("s3").complete_multipart_upload(
-            Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
-        )
+        try:
+            client("s3").complete_multipart_upload(
+                Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+        except ClientError as exc:
+            raise StorageError(f"could not write {self.key}") from exc
         return True
 
     def abort(self) -> None:
-        if self._upload_id is not None:
+        if self._upload_id is None:
+            return
+        try:
             client("s3").abort_multipart_upload(Bucket=_bucket(), Key=self.key, UploadId=self._upload_id)
+        except ClientError as exc:
+            raise StorageError(f"could not abort the upload of {self.key}") from exc
 
     def _upload_part(self) -> None:
         s3 = client("s3")
-        if self._upload_id is None:
-            started = s3.create_multipart_upload(Bucket=_bucket(), Key=self.key, ContentType=self.content_type)
-            self._upload_id = started["UploadId"]
-        number = len(self._parts) + 1
-        answer = s3.upload_part(
-            Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=b"".join(self._buffer)
-        )
+        try:
+            if self._upload_id is None:
+                started = s3.create_multipart_upload(Bucket=_bucket(), Key=self.key, ContentType=self.content_type)
+                self._upload_id = started["UploadId"]
+            number = len(self._parts) + 1
+            answer = s3.upload_part(
+                Bucket=_bucket(), Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=b"".join(self._buffer)
+            )
+        except ClientError as exc:
+            raise StorageError(f"could not write {self.key}") from exc
         self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
         self._buffer, self._buffered = [], 0

@@ -33,9 +33,12 @@ def put_unit_in_db(unit: UnitRecord, ttl: int) -> None:
 
 
 def get_unit_in_db(batch_id: str, unit: int) -> UnitRecord | None:
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.unit_key(batch_id, unit)), ConsistentRead=True
-    )
+    try:
+        answer = client("dynamodb").get_item(
+            TableName=_table(), Key=to_attributes(keys.unit_key(batch_id, unit)), ConsistentRead=True
+        )
+    except ClientError as exc:
+        raise StorageError(f"could not read unit {unit} of batch {batch_id}") from exc
     return _from_item(answer["Item"]) if "Item" in answer else None
 
 
@@ -56,8 +59,11 @@ def list_units_in_db(batch_id: str, *, first_unit: int = 0, last_unit: int | Non
             ConsistentRead=True,
         )
     )
-    for page in pages:
-        yield from (_from_item(item) for item in page["Items"])
+    try:
+        for page in pages:
+            yield from (_from_item(item) for item in page["Items"])
+    except ClientError as exc:
+        raise StorageError(f"could not list the units of batch {batch_id}") from exc
 
 
 def claim_unit_in_db(

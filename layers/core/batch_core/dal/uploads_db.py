@@ -27,9 +27,12 @@ def put_upload_in_db(upload: Upload) -> None:
 
 
 def get_upload_in_db(upload_id: str) -> Upload | None:
-    answer = client("dynamodb").get_item(
-        TableName=_table(), Key=to_attributes(keys.upload_key(upload_id)), ConsistentRead=True
-    )
+    try:
+        answer = client("dynamodb").get_item(
+            TableName=_table(), Key=to_attributes(keys.upload_key(upload_id)), ConsistentRead=True
+        )
+    except ClientError as exc:
+        raise StorageError(f"could not read upload {upload_id}") from exc
     return Upload.model_validate(from_attributes(answer["Item"])) if "Item" in answer else None
 
 
