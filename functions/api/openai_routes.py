@@ -3,11 +3,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from multipart_form import read_event_form
+from form_parts import FilePart, TextPart, read_part
 from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
-from batch_core.errors import InvalidInput
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.bounds import MAX_ID_CHARS
@@ -24,13 +23,12 @@ def page_of(data: list[Any], has_more: bool) -> OpenAIList:
 
 
 @router.post("/v1/files")
-def handle_upload_file(tenant_id: Annotated[str, Depends(tenant)]) -> OpenAIFile:
-    form = read_event_form(router.current_event)
-    if "file" not in form:
-        raise InvalidInput("the form has no 'file' part", param="file")
-    filename, data = form["file"]
-    purpose = form.get("purpose", (None, b""))[1].decode(errors="replace")
-    return OpenAIFile.of(upload_file(tenant_id, filename or "upload.jsonl", purpose, data))
+def handle_upload_file(
+    tenant_id: Annotated[str, Depends(tenant)], file: FilePart, purpose: TextPart = b""
+) -> OpenAIFile:
+    filename, data = read_part(file, "file")
+    chosen = read_part(purpose, "purpose")[1].decode(errors="replace")
+    return OpenAIFile.of(upload_file(tenant_id, filename or "upload.jsonl", chosen, data))
 
 
 @router.get("/v1/files")

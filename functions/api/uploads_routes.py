@@ -3,10 +3,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from multipart_form import read_event_form
+from form_parts import FilePart, read_part
 from tenancy import tenant
 
-from batch_core.errors import InvalidInput
 from batch_core.models.openai import OpenAIFile
 from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, OpenAIUpload, OpenAIUploadPart, Upload
 from batch_core.uploads import add_part, cancel_upload, complete_upload, create_upload
@@ -26,11 +25,8 @@ def handle_create_upload(
 
 
 @router.post("/v1/uploads/<upload_id>/parts")
-def handle_add_part(tenant_id: Annotated[str, Depends(tenant)], upload_id: str) -> OpenAIUploadPart:
-    form = read_event_form(router.current_event)
-    if "data" not in form:
-        raise InvalidInput("the form has no 'data' part", param="data")
-    part_id, created_at = add_part(tenant_id, upload_id, form["data"][1])
+def handle_add_part(tenant_id: Annotated[str, Depends(tenant)], upload_id: str, data: FilePart) -> OpenAIUploadPart:
+    part_id, created_at = add_part(tenant_id, upload_id, read_part(data, "data")[1])
     return OpenAIUploadPart(id=part_id, created_at=created_at, upload_id=upload_id)
 
 
