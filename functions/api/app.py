@@ -16,10 +16,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from response_size import fit_response
 
+from batch_core.dal.clients import client
 from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
-from batch_core.idempotency import IDEMPOTENCY
+from batch_core.idempotency import CreateOnce
 from batch_core.models.bounds import echo
 from batch_core.observability import logger, tracer
+from batch_core.settings import get_settings
 from batch_core.validation import read_request_body
 
 # Bodies are read by the same strict rules as input lines, so what is accepted can be stored and run.
@@ -28,6 +30,7 @@ app.include_router(console_routes.router)
 app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
+CREATE_ONCE = CreateOnce(get_settings().table_name, client("dynamodb"))
 
 
 def error(
@@ -114,5 +117,7 @@ def handle_storage_error(exc: StorageError) -> Response:
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY.register_lambda_context(context)
+    CREATE_ONCE.register_lambda_context(context)
+    # What the handler builds once reaches the routes through the resolver's context, which each request clears.
+    app.append_context(create_once=CREATE_ONCE)
     return fit_response(event, app.resolve(event, context))

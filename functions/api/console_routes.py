@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
-from batch_core.idempotency import create_batch_once
+from batch_core.idempotency import CreateOnce
 from batch_core.lines import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.bounds import MAX_ID_CHARS
@@ -23,7 +23,8 @@ def handle_create_batch(
 ) -> Response[ConsoleBatch]:
     idempotency_key = router.current_event.headers.get("idempotency-key")
     if idempotency_key:
-        batch = create_batch_once(tenant_id, idempotency_key, request)
+        create_once: CreateOnce = router.context["create_once"]
+        batch = create_once(tenant_id, idempotency_key, request)
     else:
         batch = create_batch(tenant_id, request)
     return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
