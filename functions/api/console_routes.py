@@ -10,7 +10,7 @@ from batch_core.idempotency import CreateOnce
 from batch_core.lines import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.bounds import MAX_ID_CHARS
-from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleList
+from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleItemList
 from batch_core.results import render_results
 
 router = APIGatewayHttpRouter()
@@ -60,8 +60,8 @@ def handle_list_items(
     status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
     limit: Annotated[int, Query()] = 100,
     skip: Annotated[int, Query()] = 0,
-) -> ConsoleList:
-    return ConsoleList(data=list_items(get_batch(tenant_id, batch_id), status=status, limit=limit, skip=skip))
+) -> ConsoleItemList:
+    return ConsoleItemList(data=list_items(get_batch(tenant_id, batch_id), status=status, limit=limit, skip=skip))
 
 
 @router.get(f"{CONSOLE}/<batch_id>/results")

@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -10,16 +10,16 @@ from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, 
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.bounds import MAX_ID_CHARS
-from batch_core.models.openai import DeletedFile, OpenAIBatch, OpenAIFile, OpenAIList
+from batch_core.models.openai import DeletedFile, Listed, OpenAIBatch, OpenAIFile, OpenAIList
 from batch_core.responses import fit_page
 
 router = APIGatewayHttpRouter()
 
 
-def page_of(data: list[Any], has_more: bool) -> OpenAIList:
+def page_of(data: list[Listed], has_more: bool) -> OpenAIList[Listed]:
     """A page cut to fit Lambda's answer says `has_more`, so the SDK's auto-pager asks for the rest."""
     fitted, cut = fit_page(data)
-    return OpenAIList.of(fitted, has_more or cut)
+    return OpenAIList[Listed].of(fitted, has_more or cut)
 
 
 @router.post("/v1/files")
@@ -36,7 +36,7 @@ def handle_list_files(
     tenant_id: Annotated[str, Depends(tenant)],
     limit: Annotated[int, Query()] = 10_000,
     after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
-) -> OpenAIList:
+) -> OpenAIList[OpenAIFile]:
     found, has_more = list_files(tenant_id, limit=limit, after=after)
     return page_of([OpenAIFile.of(stored) for stored in found], has_more)
 
@@ -71,7 +71,7 @@ def handle_list_openai_batches(
     tenant_id: Annotated[str, Depends(tenant)],
     limit: Annotated[int, Query()] = 20,
     after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
-) -> OpenAIList:
+) -> OpenAIList[OpenAIBatch]:
     batches, has_more = list_batches(tenant_id, limit=min(limit, 100), after=after)
     return page_of([OpenAIBatch.of(batch) for batch in batches], has_more)
 

@@ -7,21 +7,17 @@ from form_parts import FilePart, read_part
 from tenancy import tenant
 
 from batch_core.models.openai import OpenAIFile
-from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, OpenAIUpload, OpenAIUploadPart, Upload
+from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, OpenAIUpload, OpenAIUploadPart
 from batch_core.uploads import add_part, cancel_upload, complete_upload, create_upload
 
 router = APIGatewayHttpRouter()
-
-
-def view(upload: Upload, file: OpenAIFile | None = None) -> OpenAIUpload:
-    return OpenAIUpload(**upload.model_dump(exclude={"file_id"}), file=file)
 
 
 @router.post("/v1/uploads")
 def handle_create_upload(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateUploadRequest, Body()]
 ) -> OpenAIUpload:
-    return view(create_upload(tenant_id, request))
+    return OpenAIUpload.of(create_upload(tenant_id, request))
 
 
 @router.post("/v1/uploads/<upload_id>/parts")
@@ -35,9 +31,9 @@ def handle_complete_upload(
     tenant_id: Annotated[str, Depends(tenant)], upload_id: str, request: Annotated[CompleteUploadRequest, Body()]
 ) -> OpenAIUpload:
     upload, stored = complete_upload(tenant_id, upload_id, request)
-    return view(upload, OpenAIFile.of(stored))
+    return OpenAIUpload.of(upload, OpenAIFile.of(stored))
 
 
 @router.post("/v1/uploads/<upload_id>/cancel")
 def handle_cancel_upload(tenant_id: Annotated[str, Depends(tenant)], upload_id: str) -> OpenAIUpload:
-    return view(cancel_upload(tenant_id, upload_id))
+    return OpenAIUpload.of(cancel_upload(tenant_id, upload_id))
