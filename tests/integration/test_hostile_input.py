@@ -433,7 +433,7 @@ def test_no_hostile_input_on_any_route_gets_a_server_error(system: LocalSystem, 
     )
 
 
-def test_a_purpose_that_is_not_utf8_is_a_400_naming_purpose(system: LocalSystem) -> None:
+def test_a_form_text_part_that_is_not_utf8_is_a_400_naming_the_body(system: LocalSystem) -> None:
     body, boundary = multipart({"purpose": (None, b"\xffbatch"), "file": ("a.jsonl", b'{"custom_id": "c"}\n')})
 
     answer = system.request(
@@ -442,8 +442,42 @@ def test_a_purpose_that_is_not_utf8_is_a_400_naming_purpose(system: LocalSystem)
 
     assert answer.status == 400
     assert answer.json()["error"] == {
-        "message": "purpose must be 'batch', not '\ufffdbatch'",
+        "message": "a part of the form is not UTF-8 text (byte 1 of the part)",
+        "type": "invalid_request_error",
+        "param": "body",
+        "code": None,
+    }
+
+
+def test_a_purpose_sent_as_a_file_part_is_read_as_its_bytes(system: LocalSystem) -> None:
+    body, boundary = multipart({"purpose": ("p.txt", b"\xff" * 1000), "file": ("a.jsonl", b'{"custom_id": "c"}\n')})
+
+    answer = system.request(
+        "POST", "/v1/files", key=KEY_A, body=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+
+    assert answer.status == 400
+    assert answer.json()["error"] == {
+        "message": "purpose must be 'batch', not '" + "\ufffd" * 40 + "…'",
         "type": "invalid_request_error",
         "param": "purpose",
         "code": None,
     }
+
+
+UNREADABLE_FORMS = [
+    ("multipart/form-data", b"--x--\r\n", "the multipart/form-data body has no boundary"),
+    ("multipart/form-data; boundary=", b"--x--\r\n", "the multipart/form-data body has no boundary"),
+    ("text/plain", b"file", "a 'text/plain' body cannot be read; send JSON or multipart/form-data"),
+    ("application/json", b"{}", "file: Field required"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body", "message"), UNREADABLE_FORMS)
+def test_a_file_upload_that_is_not_a_readable_form_is_a_400(
+    system: LocalSystem, content_type: str, body: bytes, message: str
+) -> None:
+    answer = system.request("POST", "/v1/files", key=KEY_A, body=body, headers={"content-type": content_type})
+
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == message
