@@ -20,11 +20,13 @@ _WRITES = threading.RLock()  # a transaction calls the other write methods
 _ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"})
 
 
-def writes_one_at_a_time(method: Any) -> Any:
-    """`DynamoDBBackend.put_item`, `update_item` and `delete_item`: moto's server answers each request
-    on its own thread and these change a table's item dictionaries in place, while a transaction on
-    another thread iterates the same dictionaries, which fails now and then with "dictionary changed
-    size during iteration". The replacement runs the write under the one lock transactions hold too."""
+def one_at_a_time(method: Any) -> Any:
+    """`DynamoDBBackend.put_item`, `update_item`, `delete_item`, `get_item`, `query` and `scan`: moto's
+    server answers each request on its own thread; writes change a table's item dictionaries in place
+    while a transaction or a read (moto deep-copies the items it answers with) on another thread
+    iterates the same dictionaries, which fails now and then with "dictionary changed size during
+    iteration" (a 500 to the caller). The replacement runs the call under the one lock transactions
+    hold too."""
 
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:

@@ -47,9 +47,12 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
     """What the local stack changes in moto; each replacement's docstring names the moto attribute,
     what moto does there that a long-running local stack cannot live with, and what it does instead."""
     return (
-        Patch(DynamoDBBackend, "put_item", moto_fixes.writes_one_at_a_time),
-        Patch(DynamoDBBackend, "update_item", moto_fixes.writes_one_at_a_time),
-        Patch(DynamoDBBackend, "delete_item", moto_fixes.writes_one_at_a_time),
+        Patch(DynamoDBBackend, "put_item", moto_fixes.one_at_a_time),
+        Patch(DynamoDBBackend, "update_item", moto_fixes.one_at_a_time),
+        Patch(DynamoDBBackend, "delete_item", moto_fixes.one_at_a_time),
+        Patch(DynamoDBBackend, "get_item", moto_fixes.one_at_a_time),
+        Patch(DynamoDBBackend, "query", moto_fixes.one_at_a_time),
+        Patch(DynamoDBBackend, "scan", moto_fixes.one_at_a_time),
         Patch(DynamoDBBackend, "transact_write_items", moto_fixes.transaction_saving_its_items),
         Patch(dynamodb_models, "copy", moto_fixes.tables_by_reference),
         Patch(DynamoResult, "execute_result", moto_fixes.items_as_plain_json),

@@ -106,6 +106,9 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoDBBackend.put_item",
         "DynamoDBBackend.update_item",
         "DynamoDBBackend.delete_item",
+        "DynamoDBBackend.get_item",
+        "DynamoDBBackend.query",
+        "DynamoDBBackend.scan",
         "DynamoDBBackend.transact_write_items",
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
