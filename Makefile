@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test lint unit integration e2e bench build deploy clean
+.PHONY: install run test lint unit integration e2e local-stack bench build deploy clean
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt constraints.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,6 +34,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
+
+local-stack: $(STAMP)
+	$(PY) -m pytest embedded/tests
 
 bench: $(STAMP)
 	$(PY) -m bench.throughput --latency 1.0

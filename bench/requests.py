@@ -141,6 +141,7 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
         gb_seconds = sum(
             seconds * memory[system.stack.functions[function].logical_id] for function, seconds in busy.items()
         )
+        system.close()
     simulator.stop()
     return calls, transitions, invokes, gb_seconds
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from batch_core.dal.stores import Stores
 from batch_core.settings import Settings
-from bench.common import free_port, wait_for_port
+from bench.common import wait_for_port
+from embedded.ports import free_port
 
 IDEAL_RSS_MB = 256
 BENCH_SETTINGS: dict[str, Any] = {

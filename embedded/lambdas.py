@@ -1,4 +1,5 @@
-"""The one seam: moto's Lambda backend runs the real handlers in-process instead of in Docker."""
+"""The one seam: moto's Lambda backend runs the real handlers in-process instead of in Docker
+(`moto_invoke`, applied with the other moto patches by `embedded.moto_patches`)."""
 
 import importlib.util
 import json
@@ -10,8 +11,6 @@ import uuid
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-
-from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from embedded.template import Stack
 
@@ -88,8 +87,11 @@ class LocalLambdas:
             modules[name] = module
         return modules[name]
 
-    def install(self) -> None:
-        """Routes moto's `lambda:Invoke` (used by its Step Functions interpreter) to these handlers."""
+    def moto_invoke(self, method: Any) -> Any:
+        """The Lambda seam, given `LambdaSimpleBackend.invoke`: with `lambda: use_docker False`, moto's
+        Lambda backend runs no code and answers every `lambda:Invoke` (as its Step Functions interpreter
+        sends them) with the request body or a canned text. The replacement runs the function's real
+        handler in-process and answers its result, or Lambda's error payload flagged as a function error."""
         lambdas = self
 
         def invoke(
@@ -103,4 +105,4 @@ class LocalLambdas:
                 return json.dumps(failure.payload).encode()
             return json.dumps(result).encode()
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        return invoke

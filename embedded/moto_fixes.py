@@ -1,14 +1,6 @@
 """Workarounds for moto, not models of AWS, so the local stack is neither racy nor slower than the
-design as its tables and queues grow:
-- DynamoDB TransactWriteItems deep-copies every table it touches (for rollback) while other
-  request threads may write to the same items, which fails now and then with "dictionary changed
-  size during iteration"; so writes run one at a time, and a transaction saves and restores only
-  the items it touches instead of copying whole tables (a cost that grew with the table).
-- DynamoDB item reads and writes go through moto's generic response serializer, which costs tens of
-  microseconds per attribute value (seconds for a page of work units); their results are already
-  DynamoDB JSON, so they are written out as such.
-- SQS ReceiveMessage recomputes every queue attribute, counting all messages, for each message it
-  considers; the retention check only needs the retention period."""
+design as its tables and queues grow. Each function here is given the moto attribute it stands in
+for and returns its replacement; `embedded.moto_patches` applies them and puts moto back."""
 
 import base64
 import copy
@@ -18,7 +10,6 @@ import threading
 from typing import Any
 
 from moto.core.utils import unix_time
-from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -26,42 +17,31 @@ from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Message, SQSBackend
 
 _WRITES = threading.RLock()  # a transaction calls the other write methods
-_WRITE_METHODS = ("put_item", "update_item", "delete_item")
 _ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"})
 
 
-def apply_moto_fixes() -> None:
-    for name in _WRITE_METHODS:
-        original = getattr(DynamoDBBackend, name)
-        if not getattr(original, "fixed", False):
-            setattr(DynamoDBBackend, name, _serialized(original))
-    if not getattr(DynamoDBBackend.transact_write_items, "fixed", False):
-        DynamoDBBackend.transact_write_items = _transaction_saving_its_items(DynamoDBBackend.transact_write_items)
-    dynamodb_models.copy = _TablesByReference  # type: ignore[assignment]
-    if not getattr(DynamoResult.execute_result, "fixed", False):
-        DynamoResult.execute_result = _items_as_plain_json(DynamoResult.execute_result)  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+def one_at_a_time(method: Any) -> Any:
+    """`DynamoDBBackend.put_item`, `update_item`, `delete_item`, `get_item`, `query` and `scan`: moto's
+    server answers each request on its own thread; writes change a table's item dictionaries in place
+    while a transaction or a read (moto deep-copies the items it answers with) on another thread
+    iterates the same dictionaries, which fails now and then with "dictionary changed size during
+    iteration" (a 500 to the caller). The replacement runs the call under the one lock transactions
+    hold too."""
 
-
-def _serialized(method: Any) -> Any:
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:
         with _WRITES:
             return method(*args, **kwargs)
 
-    locked.fixed = True  # type: ignore[attr-defined]
     return locked
 
 
-class _TablesByReference:
-    """The `copy` module as moto's DynamoDB backend sees it: a table's rollback copy is the table itself."""
+def transaction_saving_its_items(method: Any) -> Any:
+    """`DynamoDBBackend.transact_write_items`: moto deep-copies every table the transaction touches so it
+    can roll back, a cost that grows with the table (and races with other writers). The replacement
+    holds the write lock, saves only the items the transaction names and, if moto raises, puts
+    exactly those back; `tables_by_reference` turns moto's own whole-table copy into a no-op."""
 
-    @staticmethod
-    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-
-def _transaction_saving_its_items(method: Any) -> Any:
     @functools.wraps(method)
     def transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         with _WRITES:
@@ -73,7 +53,6 @@ def _transaction_saving_its_items(method: Any) -> Any:
                     restore()
                 raise
 
-    transact.fixed = True  # type: ignore[attr-defined]
     return transact
 
 
@@ -98,7 +77,25 @@ def _save(backend: DynamoDBBackend, operation: dict[str, Any]) -> Any:
     return restore
 
 
-def _items_as_plain_json(method: Any) -> Any:
+def tables_by_reference(copy_module: Any) -> Any:
+    """`moto.dynamodb.models.copy` (the `copy` module as moto's DynamoDB backend imported it): its
+    `deepcopy` of a whole table is the rollback copy `transaction_saving_its_items` makes unneeded.
+    The replacement's `deepcopy` hands a table back as it is and copies anything else as before."""
+
+    class TablesByReference:
+        @staticmethod
+        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+            return value if isinstance(value, Table) else copy_module.deepcopy(value, memo)
+
+    return TablesByReference
+
+
+def items_as_plain_json(method: Any) -> Any:
+    """`DynamoResult.execute_result` (inherited from moto's `ActionResult`): every answer goes through
+    moto's generic response serializer, which costs tens of microseconds per attribute value (seconds
+    for a page of work units). Item results are already DynamoDB JSON, so the replacement writes them
+    out as such (binary values in base64, as the wire has them) and leaves other operations to moto."""
+
     @functools.wraps(method)
     def execute_result(self: DynamoResult, context: Any) -> Any:
         if context.operation_model.name not in _ITEM_OPERATIONS:
@@ -106,10 +103,16 @@ def _items_as_plain_json(method: Any) -> Any:
         body = json.dumps(self.result, default=lambda data: base64.b64encode(data).decode())
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
-    execute_result.fixed = True  # type: ignore[attr-defined]
     return execute_result
 
 
-def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
-    retention_seconds = int(self.get_queue(queue_name).message_retention_period)
-    return message.sent_timestamp / 1000 + retention_seconds > unix_time()  # type: ignore[operator]
+def retention_period_alone(method: Any) -> Any:
+    """`SQSBackend.is_message_valid_based_on_retention_period`: moto asks for the queue's attributes to
+    read the retention period, which recomputes all of them, counting every message, for each message
+    a receive considers. The replacement reads the retention period alone; the rule is moto's."""
+
+    def within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
+        retention_seconds = int(self.get_queue(queue_name).message_retention_period)
+        return message.sent_timestamp / 1000 + retention_seconds > unix_time()  # type: ignore[operator]
+
+    return within_retention

@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import secrets
-import socket
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from moto.server import ThreadedMotoServer
 
 from embedded.front import HttpFront
 from embedded.pollers import QueuePoller
+from embedded.ports import free_port
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
 
@@ -44,7 +44,7 @@ class LocalStack:
         self.system: LocalSystem | None = None
 
     def start(self) -> None:
-        aws_port = _free_port()
+        aws_port = free_port()
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
@@ -92,6 +92,8 @@ class LocalStack:
             thread.join(timeout=5)
         if self._front:
             self._front.stop()
+        if self.system:
+            self.system.close()
         if self.simulator:
             self.simulator.stop()
         if self._moto:
@@ -133,9 +135,3 @@ def _configure_moto(port: int) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback moto server
         answer.read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

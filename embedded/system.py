@@ -3,6 +3,7 @@ the HTTP API's gateway, and queue pollers standing in for Lambda's event source 
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from batch_core.auth import add_api_key
@@ -11,7 +12,7 @@ from batch_core.settings import Settings
 from embedded.execution_events import ExecutionEvents
 from embedded.gateway import GatewayResponse, LocalGateway
 from embedded.lambdas import LocalLambdas
-from embedded.moto_fixes import apply_moto_fixes
+from embedded.moto_patches import moto_patches
 from embedded.pollers import QueuePoller
 from embedded.template import Stack, deploy
 
@@ -27,6 +28,7 @@ class LocalSystem:
         pollers: list[QueuePoller],
         execution_events: ExecutionEvents,
         settings: Settings,
+        patched: ExitStack,
     ):
         self.stack = stack
         self.lambdas = lambdas
@@ -36,6 +38,7 @@ class LocalSystem:
         # What the stack's own code (adding API keys) and tests read and write, as the handlers do.
         self.settings = settings
         self.stores = Stores.from_settings(settings)
+        self._patched = patched
 
     @classmethod
     def start(
@@ -44,7 +47,8 @@ class LocalSystem:
         environment: dict[str, str],
         set_env: Callable[[str, str], None],
     ) -> "LocalSystem":
-        """Deploys the template into the current (moto) AWS and wires the handlers to it.
+        """Deploys the template into the current (moto) AWS and wires the handlers to it, with moto patched
+        until the system is closed (`close()`, or the end of a `with` block).
 
         The functions' environment is set once, before any handler module is loaded: as in Lambda, each
         handler module builds its settings and stores from it when it is loaded."""
@@ -52,14 +56,24 @@ class LocalSystem:
         variables = {**stack.environment(), **environment}
         for name, value in variables.items():
             set_env(name, value)
-        apply_moto_fixes()
         lambdas = LocalLambdas(stack)
-        lambdas.install()
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
         routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
         events = ExecutionEvents.from_stack(stack, lambdas.invoke)
-        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), events, _settings(variables))
+        patched = ExitStack()
+        patched.enter_context(moto_patches(lambdas))
+        return cls(stack, lambdas, gateway, _pollers(stack, lambdas), events, _settings(variables), patched)
+
+    def close(self) -> None:
+        """Puts moto back as it was before `start`."""
+        self._patched.close()
+
+    def __enter__(self) -> "LocalSystem":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def add_api_key(self, api_key: str, tenant_id: str) -> None:
         add_api_key(self.stores, api_key, tenant_id)

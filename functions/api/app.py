@@ -5,16 +5,21 @@ import files_routes
 import openai_routes
 import uploads_routes
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from response_size import fit_response
+from runtime import SETTINGS, STORES
 
 from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
-from batch_core.idempotency import IDEMPOTENCY
+from batch_core.idempotency import CreateOnce
+from batch_core.models.bounds import echo
 from batch_core.observability import logger, tracer
 from batch_core.validation import read_request_body
 
@@ -24,6 +29,7 @@ app.include_router(console_routes.router)
 app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
+CREATE_ONCE = CreateOnce(STORES, SETTINGS)
 
 
 def error(
@@ -46,8 +52,30 @@ def handle_invalid_input(exc: InvalidInput) -> Response:
 
 @app.exception_handler(UnicodeDecodeError)
 def handle_body_not_text(exc: UnicodeDecodeError) -> Response:
-    # Powertools decodes the body as UTF-8 before any JSON reader sees it.
+    # Powertools decodes a JSON body as UTF-8 before any reader sees it, and a form's text parts while it reads
+    # the form, before any route could name the part.
+    if is_form():
+        return error(400, f"a part of the form is not UTF-8 text (byte {exc.start + 1} of the part)", "body")
     return error(400, f"the request body is not UTF-8 text (byte {exc.start + 1})", "body")
+
+
+@app.exception_handler(ValueError)
+def handle_form_without_boundary(exc: ValueError) -> Response:
+    # Powertools' form reader raises a bare ValueError, not a validation error, for a form with no boundary;
+    # any other ValueError is a fault and stays one.
+    if type(exc) is not ValueError or not is_form():
+        raise exc
+    return error(400, "the multipart/form-data body has no boundary", "body")
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
+    content_type = app.current_event.headers.get("content-type", "")
+    return error(400, f"a '{echo(content_type)}' body cannot be read; send JSON or multipart/form-data", "body")
+
+
+def is_form() -> bool:
+    return app.current_event.headers.get("content-type", "").startswith("multipart/form-data")
 
 
 @app.exception_handler(RequestValidationError)
@@ -88,5 +116,7 @@ def handle_storage_error(exc: StorageError) -> Response:
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY.register_lambda_context(context)
+    CREATE_ONCE.register_lambda_context(context)
+    # What the handler builds once reaches the routes through the resolver's context, which each request clears.
+    app.append_context(create_once=CREATE_ONCE)
     return fit_response(event, app.resolve(event, context))

@@ -1,74 +1,77 @@
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from runtime import SETTINGS, STORES
-from tenancy import tenant_of
+from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
-from batch_core.idempotency import create_batch_once
+from batch_core.idempotency import CreateOnce
 from batch_core.lines import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.bounds import MAX_ID_CHARS
-from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleList
+from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleItemList
 from batch_core.results import render_results
 
 router = APIGatewayHttpRouter()
 CONSOLE = "/api/client/v1/batches"
 
 
-def tenant() -> str:
-    return tenant_of(router.current_event)
-
-
 @router.post(CONSOLE)
-def handle_create_batch(request: Annotated[CreateBatchRequest, Body()]) -> Response[ConsoleBatch]:
+def handle_create_batch(
+    tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateBatchRequest, Body()]
+) -> Response[ConsoleBatch]:
     idempotency_key = router.current_event.headers.get("idempotency-key")
     if idempotency_key:
-        batch = create_batch_once(STORES, SETTINGS, tenant(), idempotency_key, request)
+        create_once: CreateOnce = router.context["create_once"]
+        batch = create_once(tenant_id, idempotency_key, request)
     else:
-        batch = create_batch(STORES, SETTINGS, tenant(), request)
+        batch = create_batch(STORES, SETTINGS, tenant_id, request)
     return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
 
 
 @router.get(CONSOLE)
 def handle_list_batches(
+    tenant_id: Annotated[str, Depends(tenant)],
     status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
     limit: Annotated[int, Query()] = 50,
     cursor: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
 ) -> ConsoleBatchList:
     """Newest first; `cursor` (a page's `nextCursor`) continues below the page it came from."""
-    batches, has_more = list_batches(STORES, tenant(), status=status, limit=limit, after=cursor)
+    batches, has_more = list_batches(STORES, tenant_id, status=status, limit=limit, after=cursor)
     next_cursor = batches[-1].id if has_more else None
     return ConsoleBatchList(data=[ConsoleBatch.of(batch) for batch in batches], nextCursor=next_cursor)
 
 
 @router.get(f"{CONSOLE}/<batch_id>")
-def handle_get_batch(batch_id: str) -> ConsoleBatch:
-    return ConsoleBatch.of(get_batch(STORES, tenant(), batch_id))
+def handle_get_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> ConsoleBatch:
+    return ConsoleBatch.of(get_batch(STORES, tenant_id, batch_id))
 
 
 @router.post(f"{CONSOLE}/<batch_id>/cancel")
-def handle_cancel_batch(batch_id: str) -> ConsoleBatch:
-    return ConsoleBatch.of(cancel_batch(STORES, tenant(), batch_id))
+def handle_cancel_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> ConsoleBatch:
+    return ConsoleBatch.of(cancel_batch(STORES, tenant_id, batch_id))
 
 
 @router.get(f"{CONSOLE}/<batch_id>/items")
 def handle_list_items(
+    tenant_id: Annotated[str, Depends(tenant)],
     batch_id: str,
     status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
     limit: Annotated[int, Query()] = 100,
     skip: Annotated[int, Query()] = 0,
-) -> ConsoleList:
-    return ConsoleList(
-        data=list_items(STORES, get_batch(STORES, tenant(), batch_id), status=status, limit=limit, skip=skip)
-    )
+) -> ConsoleItemList:
+    return ConsoleItemList(data=list_items(STORES, get_batch(STORES, tenant_id, batch_id), status=status, limit=limit, skip=skip))
 
 
 @router.get(f"{CONSOLE}/<batch_id>/results")
-def handle_get_results(batch_id: str, status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None):
-    results = render_results(STORES, get_batch(STORES, tenant(), batch_id), status)
+def handle_get_results(
+    tenant_id: Annotated[str, Depends(tenant)],
+    batch_id: str,
+    status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+):
+    results = render_results(STORES, get_batch(STORES, tenant_id, batch_id), status)
     if results.url:
         return Response(status_code=302, headers={"Location": results.url}, body="")
     return Response(status_code=200, content_type="application/jsonl", body=results.body.decode())

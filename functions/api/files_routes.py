@@ -1,10 +1,10 @@
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from runtime import STORES
-from tenancy import tenant_of
+from tenancy import tenant
 
 from batch_core.buckets import (
     complete_upload,
@@ -33,64 +33,65 @@ router = APIGatewayHttpRouter()
 BUCKETS = "/api/client/v1/files/buckets"
 
 
-def tenant() -> str:
-    return tenant_of(router.current_event)
-
-
 @router.get(BUCKETS)
-def handle_list_buckets() -> BucketList:
-    found = list_buckets(STORES, tenant())
+def handle_list_buckets(tenant_id: Annotated[str, Depends(tenant)]) -> BucketList:
+    found = list_buckets(STORES, tenant_id)
     return BucketList(buckets=found, count=len(found))
 
 
 @router.get(f"{BUCKETS}/<bucket>")
-def handle_get_bucket(bucket: str) -> BucketEnvelope:
-    return BucketEnvelope(bucket=get_bucket(STORES, tenant(), bucket))
+def handle_get_bucket(tenant_id: Annotated[str, Depends(tenant)], bucket: str) -> BucketEnvelope:
+    return BucketEnvelope(bucket=get_bucket(STORES, tenant_id, bucket))
 
 
 @router.post(f"{BUCKETS}/<bucket>/objects")
-def handle_upload_object(bucket: str, request: Annotated[UploadObjectRequest, Body()]) -> Response[ObjectEnvelope]:
-    stored = upload_object(STORES, tenant(), bucket, request)
+def handle_upload_object(
+    tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[UploadObjectRequest, Body()]
+) -> Response[ObjectEnvelope]:
+    stored = upload_object(STORES, tenant_id, bucket, request)
     return Response(201, content_type="application/json", body=ObjectEnvelope(file=stored))
 
 
 @router.post(f"{BUCKETS}/<bucket>/uploads")
-def handle_presign_upload(bucket: str, request: Annotated[PresignUploadRequest, Body()]) -> Response[PresignedUpload]:
-    stored, url = presign_upload(STORES, tenant(), bucket, request)
+def handle_presign_upload(
+    tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[PresignUploadRequest, Body()]
+) -> Response[PresignedUpload]:
+    stored, url = presign_upload(STORES, tenant_id, bucket, request)
     upload = PresignedUpload(file=stored, uploadUrl=url, headers={"Content-Type": stored.contentType})
     return Response(201, content_type="application/json", body=upload)
 
 
 @router.post(f"{BUCKETS}/<bucket>/uploads/<key>/complete")
-def handle_complete_upload(bucket: str, key: str) -> ObjectEnvelope:
-    return ObjectEnvelope(file=complete_upload(STORES, tenant(), bucket, key))
+def handle_complete_upload(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> ObjectEnvelope:
+    return ObjectEnvelope(file=complete_upload(STORES, tenant_id, bucket, key))
 
 
 @router.get(f"{BUCKETS}/<bucket>/objects")
 def handle_list_objects(
+    tenant_id: Annotated[str, Depends(tenant)],
     bucket: str,
     limit: Annotated[int, Query()] = 50,
     cursor: Annotated[str | None, Query(max_length=2 * MAX_NAME_CHARS)] = None,
     search: Annotated[str | None, Query(max_length=MAX_NAME_CHARS)] = None,
 ) -> ObjectList:
-    found, next_cursor = list_objects(STORES, tenant(), bucket, limit=limit, cursor=cursor, search=search)
+    found, next_cursor = list_objects(STORES, tenant_id, bucket, limit=limit, cursor=cursor, search=search)
     return ObjectList(files=found, count=len(found), nextCursor=next_cursor)
 
 
 @router.get(f"{BUCKETS}/<bucket>/objects/<key>")
-def handle_get_object(bucket: str, key: str) -> ObjectEnvelope:
-    return ObjectEnvelope(file=get_object(STORES, tenant(), bucket, key))
+def handle_get_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> ObjectEnvelope:
+    return ObjectEnvelope(file=get_object(STORES, tenant_id, bucket, key))
 
 
 @router.get(f"{BUCKETS}/<bucket>/objects/<key>/download")
-def handle_download_object(bucket: str, key: str):
-    stored, content = download_object(STORES, tenant(), bucket, key)
+def handle_download_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str):
+    stored, content = download_object(STORES, tenant_id, bucket, key)
     if content.url:
         return Response(status_code=302, headers={"Location": content.url}, body="")
     return Response(status_code=200, content_type=stored.contentType, body=content.body)
 
 
 @router.delete(f"{BUCKETS}/<bucket>/objects/<key>")
-def handle_delete_object(bucket: str, key: str) -> DeletedObject:
-    delete_object(STORES, tenant(), bucket, key)
+def handle_delete_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> DeletedObject:
+    delete_object(STORES, tenant_id, bucket, key)
     return DeletedObject(bucketKey=bucket, objectKey=key)

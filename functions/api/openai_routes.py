@@ -1,87 +1,87 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from multipart_form import read_event_form
+from form_parts import FilePart, TextPart, read_part
 from runtime import SETTINGS, STORES
-from tenancy import tenant_of
+from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
-from batch_core.errors import InvalidInput
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.bounds import MAX_ID_CHARS
-from batch_core.models.openai import DeletedFile, OpenAIBatch, OpenAIFile, OpenAIList
+from batch_core.models.openai import DeletedFile, Listed, OpenAIBatch, OpenAIFile, OpenAIList
 from batch_core.responses import fit_page
 
 router = APIGatewayHttpRouter()
 
 
-def tenant() -> str:
-    return tenant_of(router.current_event)
-
-
-def page_of(data: list[Any], has_more: bool) -> OpenAIList:
+def page_of(data: list[Listed], has_more: bool) -> OpenAIList[Listed]:
     """A page cut to fit Lambda's answer says `has_more`, so the SDK's auto-pager asks for the rest."""
     fitted, cut = fit_page(data)
-    return OpenAIList.of(fitted, has_more or cut)
+    return OpenAIList[Listed].of(fitted, has_more or cut)
 
 
 @router.post("/v1/files")
-def handle_upload_file() -> OpenAIFile:
-    form = read_event_form(router.current_event)
-    if "file" not in form:
-        raise InvalidInput("the form has no 'file' part", param="file")
-    filename, data = form["file"]
-    purpose = form.get("purpose", (None, b""))[1].decode(errors="replace")
-    return OpenAIFile.of(upload_file(STORES, SETTINGS, tenant(), filename or "upload.jsonl", purpose, data))
+def handle_upload_file(
+    tenant_id: Annotated[str, Depends(tenant)], file: FilePart, purpose: TextPart = b""
+) -> OpenAIFile:
+    filename, data = read_part(file, "file")
+    chosen = read_part(purpose, "purpose")[1].decode(errors="replace")
+    return OpenAIFile.of(upload_file(STORES, SETTINGS, tenant_id, filename or "upload.jsonl", chosen, data))
 
 
 @router.get("/v1/files")
 def handle_list_files(
-    limit: Annotated[int, Query()] = 10_000, after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None
-) -> OpenAIList:
-    found, has_more = list_files(STORES, tenant(), limit=limit, after=after)
+    tenant_id: Annotated[str, Depends(tenant)],
+    limit: Annotated[int, Query()] = 10_000,
+    after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+) -> OpenAIList[OpenAIFile]:
+    found, has_more = list_files(STORES, tenant_id, limit=limit, after=after)
     return page_of([OpenAIFile.of(stored) for stored in found], has_more)
 
 
 @router.get("/v1/files/<file_id>")
-def handle_get_file(file_id: str) -> OpenAIFile:
-    return OpenAIFile.of(get_file(STORES, tenant(), file_id))
+def handle_get_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str) -> OpenAIFile:
+    return OpenAIFile.of(get_file(STORES, tenant_id, file_id))
 
 
 @router.get("/v1/files/<file_id>/content")
-def handle_get_file_content(file_id: str):
-    content = file_content(STORES, tenant(), file_id)
+def handle_get_file_content(tenant_id: Annotated[str, Depends(tenant)], file_id: str):
+    content = file_content(STORES, tenant_id, file_id)
     if content.url:
         return Response(status_code=302, headers={"Location": content.url}, body="")
     return Response(status_code=200, content_type="application/octet-stream", body=content.body)
 
 
 @router.delete("/v1/files/<file_id>")
-def handle_delete_file(file_id: str) -> DeletedFile:
-    return DeletedFile(id=delete_file(STORES, tenant(), file_id).id)
+def handle_delete_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str) -> DeletedFile:
+    return DeletedFile(id=delete_file(STORES, tenant_id, file_id).id)
 
 
 @router.post("/v1/batches")
-def handle_create_openai_batch(request: Annotated[OpenAICreateBatch, Body()]) -> OpenAIBatch:
-    return OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant(), request))
+def handle_create_openai_batch(
+    tenant_id: Annotated[str, Depends(tenant)], request: Annotated[OpenAICreateBatch, Body()]
+) -> OpenAIBatch:
+    return OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant_id, request))
 
 
 @router.get("/v1/batches")
 def handle_list_openai_batches(
-    limit: Annotated[int, Query()] = 20, after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None
-) -> OpenAIList:
-    batches, has_more = list_batches(STORES, tenant(), limit=min(limit, 100), after=after)
+    tenant_id: Annotated[str, Depends(tenant)],
+    limit: Annotated[int, Query()] = 20,
+    after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+) -> OpenAIList[OpenAIBatch]:
+    batches, has_more = list_batches(STORES, tenant_id, limit=min(limit, 100), after=after)
     return page_of([OpenAIBatch.of(batch) for batch in batches], has_more)
 
 
 @router.get("/v1/batches/<batch_id>")
-def handle_get_openai_batch(batch_id: str) -> OpenAIBatch:
-    return OpenAIBatch.of(get_batch(STORES, tenant(), batch_id))
+def handle_get_openai_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> OpenAIBatch:
+    return OpenAIBatch.of(get_batch(STORES, tenant_id, batch_id))
 
 
 @router.post("/v1/batches/<batch_id>/cancel")
-def handle_cancel_openai_batch(batch_id: str) -> OpenAIBatch:
-    return OpenAIBatch.of(cancel_batch(STORES, tenant(), batch_id))
+def handle_cancel_openai_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> OpenAIBatch:
+    return OpenAIBatch.of(cancel_batch(STORES, tenant_id, batch_id))

@@ -3,7 +3,6 @@
 import base64
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from runtime import STORES
 from tenancy import tenant_of
 
@@ -16,5 +15,5 @@ def fit_response(event: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any
     body = answer.get("body") or ""
     data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
     content_type = (answer.get("headers") or {}).get("Content-Type", "application/octet-stream")
-    url = spool(STORES, tenant_of(APIGatewayProxyEventV2(event)), data, content_type)
+    url = spool(STORES, tenant_of(event), data, content_type)
     return {"statusCode": 302, "headers": {"Location": url}, "body": "", "isBase64Encoded": False}

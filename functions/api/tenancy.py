@@ -1,6 +1,13 @@
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Request
 
 
-def tenant_of(event: APIGatewayProxyEventV2) -> str:
-    """The tenant the authorizer found for the request's API key."""
-    return event.request_context.authorizer.get_lambda["tenant_id"]
+def tenant(request: Request) -> str:
+    """The tenant of the request, a dependency of every route: `tenant_id: Annotated[str, Depends(tenant)]`."""
+    return tenant_of(request.resolved_event.raw_event)
+
+
+def tenant_of(event: dict[str, Any]) -> str:
+    """The tenant the authorizer found for the API key of the request (an HTTP API payload 2.0 event)."""
+    return event["requestContext"]["authorizer"]["lambda"]["tenant_id"]

@@ -1,47 +1,40 @@
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from multipart_form import read_event_form
+from form_parts import FilePart, read_part
 from runtime import SETTINGS, STORES
-from tenancy import tenant_of
+from tenancy import tenant
 
-from batch_core.errors import InvalidInput
 from batch_core.models.openai import OpenAIFile
-from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, OpenAIUpload, OpenAIUploadPart, Upload
+from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, OpenAIUpload, OpenAIUploadPart
 from batch_core.uploads import add_part, cancel_upload, complete_upload, create_upload
 
 router = APIGatewayHttpRouter()
 
 
-def tenant() -> str:
-    return tenant_of(router.current_event)
-
-
-def view(upload: Upload, file: OpenAIFile | None = None) -> OpenAIUpload:
-    return OpenAIUpload(**upload.model_dump(exclude={"file_id"}), file=file)
-
-
 @router.post("/v1/uploads")
-def handle_create_upload(request: Annotated[CreateUploadRequest, Body()]) -> OpenAIUpload:
-    return view(create_upload(STORES, tenant(), request))
+def handle_create_upload(
+    tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateUploadRequest, Body()]
+) -> OpenAIUpload:
+    return OpenAIUpload.of(create_upload(STORES, tenant_id, request))
 
 
 @router.post("/v1/uploads/<upload_id>/parts")
-def handle_add_part(upload_id: str) -> OpenAIUploadPart:
-    form = read_event_form(router.current_event)
-    if "data" not in form:
-        raise InvalidInput("the form has no 'data' part", param="data")
-    part_id, created_at = add_part(STORES, tenant(), upload_id, form["data"][1])
+def handle_add_part(tenant_id: Annotated[str, Depends(tenant)], upload_id: str, data: FilePart) -> OpenAIUploadPart:
+    part_id, created_at = add_part(STORES, tenant_id, upload_id, read_part(data, "data")[1])
     return OpenAIUploadPart(id=part_id, created_at=created_at, upload_id=upload_id)
 
 
 @router.post("/v1/uploads/<upload_id>/complete")
-def handle_complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest, Body()]) -> OpenAIUpload:
-    upload, stored = complete_upload(STORES, SETTINGS, tenant(), upload_id, request)
-    return view(upload, OpenAIFile.of(stored))
+def handle_complete_upload(
+    tenant_id: Annotated[str, Depends(tenant)], upload_id: str, request: Annotated[CompleteUploadRequest, Body()]
+) -> OpenAIUpload:
+    upload, stored = complete_upload(STORES, SETTINGS, tenant_id, upload_id, request)
+    return OpenAIUpload.of(upload, OpenAIFile.of(stored))
 
 
 @router.post("/v1/uploads/<upload_id>/cancel")
-def handle_cancel_upload(upload_id: str) -> OpenAIUpload:
-    return view(cancel_upload(STORES, tenant(), upload_id))
+def handle_cancel_upload(tenant_id: Annotated[str, Depends(tenant)], upload_id: str) -> OpenAIUpload:
+    return OpenAIUpload.of(cancel_upload(STORES, tenant_id, upload_id))

@@ -6,19 +6,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from embedded.simulator import Simulator
-from tests.e2e.conftest import CONSOLE, KEY_A, KEY_B, STACK_ENVIRONMENT, RunningStack, chat_line
+from tests.e2e.conftest import CONSOLE, KEY_A, KEY_B, RunningStack, chat_line
 
 CLI = [str(Path(sys.executable).parent / "batchapi")]  # the installed entry point
-
-
-def test_startup_announces_url_keys_upstream_and_ready(stack: RunningStack) -> None:
-    announced = "".join(stack.output)
-
-    assert f"API        {stack.base_url}" in announced
-    assert f"API key    {KEY_A}  (tenant tenant-a)" in announced
-    assert "Upstream   SIMULATOR at http://127.0.0.1:" in announced
-    assert "State lives in memory" in announced
 
 
 def test_batch_over_plain_http_completes_with_results_in_input_order(stack: RunningStack) -> None:
@@ -158,37 +148,6 @@ def test_simulator_faults_are_retried_to_success(stack: RunningStack) -> None:
     )
 
     assert batch["request_counts"] == {"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "expired": 0}
-
-
-def test_bodies_over_the_gateway_and_lambda_limits_get_a_clear_413(stack: RunningStack) -> None:
-    over_gateway = stack.call("POST", CONSOLE, raw=b"x" * (10 * 1024 * 1024 + 1))
-    over_lambda = stack.call("POST", CONSOLE, raw=b"y" * (7 * 1024 * 1024))
-
-    assert over_gateway.status == 413
-    assert "API Gateway accepts request bodies of at most 10 MB" in over_gateway.json()["message"]
-    assert over_lambda.status == 413
-    assert "Lambda accepts request events of at most 6 MB" in over_lambda.json()["message"]
-
-
-def test_upstream_base_url_sends_lines_to_that_server() -> None:
-    other = Simulator(api_key="sk-other-upstream").start()
-    try:
-        running = RunningStack(
-            {**STACK_ENVIRONMENT, "UPSTREAM_BASE_URL": other.base_url, "UPSTREAM_API_KEY": "sk-other-upstream"}
-        )
-        try:
-            assert f"Upstream   {other.base_url}" in "".join(running.output)
-            lines = [chat_line(f"o{n}", f"elsewhere {n}") for n in range(3)]
-            batch = running.wait(
-                running.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()["id"]
-            )
-        finally:
-            assert running.stop() == 0
-    finally:
-        other.stop()
-
-    assert batch["request_counts"]["completed"] == 3
-    assert {text: count for text, count in other.calls.items()} == {f"elsewhere {n}": 1 for n in range(3)}
 
 
 def test_a_presigned_upload_goes_straight_to_storage_and_feeds_a_batch(stack: RunningStack) -> None:

@@ -96,12 +96,14 @@ def simulator() -> Iterator[Simulator]:
 
 @pytest.fixture
 def system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        local = LocalSystem.start(
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}),
+        LocalSystem.start(
             parameters={"UpstreamBaseUrl": simulator.base_url, "UpstreamApiKey": UPSTREAM_KEY},
             environment=TEST_ENVIRONMENT,
             set_env=monkeypatch.setenv,
-        )
+        ) as local,
+    ):
         # The executor's local Lambda timeout as these settings know it, so its attempts are time-boxed for real.
         executor = local.stack.functions[local.stack.ref("ExecutorFunction")]
         executor.timeout_seconds = float(TEST_ENVIRONMENT["EXECUTOR_TIMEOUT_SECONDS"])

@@ -143,12 +143,14 @@ class World:
 def system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
     """The usual system, with a watchdog slow enough that the batches the probes create stay idle: with the
     usual 2 s, the hundreds of waiting workflows re-check their counters all the time and the run takes minutes."""
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        local = LocalSystem.start(
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}),
+        LocalSystem.start(
             parameters={"UpstreamBaseUrl": simulator.base_url, "UpstreamApiKey": UPSTREAM_KEY},
             environment={**TEST_ENVIRONMENT, "WATCHDOG_SECONDS": "600"},
             set_env=monkeypatch.setenv,
-        )
+        ) as local,
+    ):
         local.add_api_key(KEY_A, "tenant-a")
         local.add_api_key(KEY_B, "tenant-b")
         yield local
@@ -431,7 +433,7 @@ def test_no_hostile_input_on_any_route_gets_a_server_error(system: LocalSystem, 
     )
 
 
-def test_a_purpose_that_is_not_utf8_is_a_400_naming_purpose(system: LocalSystem) -> None:
+def test_a_form_text_part_that_is_not_utf8_is_a_400_naming_the_body(system: LocalSystem) -> None:
     body, boundary = multipart({"purpose": (None, b"\xffbatch"), "file": ("a.jsonl", b'{"custom_id": "c"}\n')})
 
     answer = system.request(
@@ -440,8 +442,42 @@ def test_a_purpose_that_is_not_utf8_is_a_400_naming_purpose(system: LocalSystem)
 
     assert answer.status == 400
     assert answer.json()["error"] == {
-        "message": "purpose must be 'batch', not '\ufffdbatch'",
+        "message": "a part of the form is not UTF-8 text (byte 1 of the part)",
+        "type": "invalid_request_error",
+        "param": "body",
+        "code": None,
+    }
+
+
+def test_a_purpose_sent_as_a_file_part_is_read_as_its_bytes(system: LocalSystem) -> None:
+    body, boundary = multipart({"purpose": ("p.txt", b"\xff" * 1000), "file": ("a.jsonl", b'{"custom_id": "c"}\n')})
+
+    answer = system.request(
+        "POST", "/v1/files", key=KEY_A, body=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+
+    assert answer.status == 400
+    assert answer.json()["error"] == {
+        "message": "purpose must be 'batch', not '" + "\ufffd" * 40 + "…'",
         "type": "invalid_request_error",
         "param": "purpose",
         "code": None,
     }
+
+
+UNREADABLE_FORMS = [
+    ("multipart/form-data", b"--x--\r\n", "the multipart/form-data body has no boundary"),
+    ("multipart/form-data; boundary=", b"--x--\r\n", "the multipart/form-data body has no boundary"),
+    ("text/plain", b"file", "a 'text/plain' body cannot be read; send JSON or multipart/form-data"),
+    ("application/json", b"{}", "file: Field required"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body", "message"), UNREADABLE_FORMS)
+def test_a_file_upload_that_is_not_a_readable_form_is_a_400(
+    system: LocalSystem, content_type: str, body: bytes, message: str
+) -> None:
+    answer = system.request("POST", "/v1/files", key=KEY_A, body=body, headers={"content-type": content_type})
+
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == message

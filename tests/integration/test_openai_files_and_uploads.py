@@ -205,3 +205,24 @@ def test_a_completion_whose_answer_was_lost_after_it_committed_keeps_the_files_b
     listed = console.call("GET", "/v1/files").json()["data"]
     assert [file["filename"] for file in listed] == ["committed.jsonl"]
     assert console.call("GET", f"/v1/files/{listed[0]['id']}/content").body == data
+
+
+# Every byte value, blank lines, and a line that is all but the form's delimiter (a client's boundary never
+# occurs in what it sends).
+BINARY = bytes(range(256)) + b"\r\n\r\n--" + _BOUNDARY[:-1].encode() + b"\r\n\r\n"
+
+
+def test_a_file_uploaded_as_a_form_keeps_its_bytes_exactly(console: Console, system: LocalSystem) -> None:
+    uploaded = _upload_file(system, "binary.bin", BINARY)
+
+    assert uploaded["bytes"] == len(BINARY)
+    assert console.call("GET", f"/v1/files/{uploaded['id']}/content").body == BINARY
+
+
+def test_upload_parts_sent_as_forms_keep_their_bytes_exactly(console: Console) -> None:
+    upload_id, parts = _new_upload(console, BINARY, "binary.bin")
+
+    completed = console.call("POST", f"/v1/uploads/{upload_id}/complete", {"part_ids": parts}).json()
+
+    assert completed["file"]["bytes"] == len(BINARY)
+    assert console.call("GET", f"/v1/files/{completed['file']['id']}/content").body == BINARY

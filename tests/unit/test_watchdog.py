@@ -9,7 +9,7 @@ DAY = 86_400
     ("window", "left", "watchdog", "wait"),
     [
         (DAY, DAY, 120, 120),  # a day's cycles fit at the template's default period
-        (7 * DAY, 7 * DAY, 10, 353),  # the longest window at the shortest period is stretched to fit
+        (7 * DAY, 7 * DAY, 10, 355),  # the longest window at the shortest period is stretched to fit
         (7 * DAY, 100, 10, 100),  # never past the window's end
         (60, 60, 2, 2),
         (60, 0, 2, 1),

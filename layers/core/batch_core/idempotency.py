@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.batches import create_batch
 from batch_core.dal import keys
@@ -15,31 +16,42 @@ from batch_core.dal.stores import Stores
 from batch_core.models.batch import Batch, CreateBatchRequest
 from batch_core.settings import Settings
 
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[tenant, key]", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
-)
 
+class CreateOnce:
+    """Creates a batch once per tenant and key for a day; the same key with another body raises
+    IdempotencyValidationError. Built once per container, so its persistence layer and client are reused."""
 
-def create_batch_once(
-    stores: Stores, settings: Settings, tenant_id: str, idempotency_key: str, request: CreateBatchRequest
-) -> Batch:
-    """Once per tenant and key for a day; the same key with another body raises IdempotencyValidationError."""
-    store = DynamoDBPersistenceLayer(
-        table_name=settings.table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        static_pk_value=keys.IDEMPOTENCY_PARTITION,
-        expiry_attr="ttl",
-        boto3_client=stores.clients.client("dynamodb"),
-    )
-    once = idempotent_function(
-        data_keyword_argument="idempotency",
-        persistence_store=store,
-        config=IDEMPOTENCY,
-        output_serializer=PydanticSerializer(Batch),
-    )(_create)
-    payload = {"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")}
-    return once(stores, settings, idempotency=payload)
+    def __init__(self, stores: Stores, settings: Settings):
+        self.stores = stores
+        self.settings = settings
+        self.config = IdempotencyConfig(
+            event_key_jmespath="[tenant, key]", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
+        )
+        store = DynamoDBPersistenceLayer(
+            table_name=settings.table_name,
+            key_attr="pk",
+            sort_key_attr="sk",
+            static_pk_value=keys.IDEMPOTENCY_PARTITION,
+            expiry_attr="ttl",
+            boto3_client=stores.clients.client("dynamodb"),
+        )
+        self._once = idempotent_function(
+            data_keyword_argument="idempotency",
+            persistence_store=store,
+            config=self.config,
+            output_serializer=PydanticSerializer(Batch),
+        )(_create)
+
+    def register_lambda_context(self, context: LambdaContext) -> None:
+        """Lets a request still in progress when the invocation times out be retried, not refused for a day."""
+        self.config.register_lambda_context(context)
+
+    def __call__(self, tenant_id: str, idempotency_key: str, request: CreateBatchRequest) -> Batch:
+        return self._once(
+            self.stores,
+            self.settings,
+            idempotency={"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")}
+        )
 
 
 def _create(stores: Stores, settings: Settings, idempotency: dict[str, Any]) -> Batch:

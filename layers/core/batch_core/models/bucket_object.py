@@ -3,6 +3,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from batch_core.models.bounds import MAX_NAME_CHARS, Name, ObjectMetadata
+from batch_core.models.view import View
 
 
 class BucketObject(BaseModel):
@@ -30,11 +31,11 @@ class UploadObjectRequest(PresignUploadRequest):
     data: str
 
 
-class ObjectEnvelope(BaseModel):
+class ObjectEnvelope(View):
     file: BucketObject
 
 
-class PresignedUpload(BaseModel):
+class PresignedUpload(View):
     file: BucketObject
     uploadUrl: str  # noqa: N815
     method: str = "PUT"
@@ -53,22 +54,22 @@ class Bucket(BaseModel):
     updatedAt: str  # noqa: N815
 
 
-class BucketEnvelope(BaseModel):
+class BucketEnvelope(View):
     bucket: Bucket
 
 
-class BucketList(BaseModel):
+class BucketList(View):
     buckets: list[Bucket]
     count: int
 
 
-class ObjectList(BaseModel):
+class ObjectList(View):
     files: list[BucketObject]
     count: int
     nextCursor: str | None  # noqa: N815
 
 
-class DeletedObject(BaseModel):
+class DeletedObject(View):
     message: str = "deleted"
     bucketKey: str  # noqa: N815
     objectKey: str  # noqa: N815

@@ -1,12 +1,15 @@
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any, Generic, Literal, TypeVar
 
 from batch_core.models.batch import Batch, BatchStatus, FileRef, RequestCounts
+from batch_core.models.item import Item
 from batch_core.models.usage import Usage
+from batch_core.models.view import View, listed_errors
+from batch_core.models.workflow import InputError
+
+Listed = TypeVar("Listed", bound=View)
 
 
-class ConsoleBatch(BaseModel):
+class ConsoleBatch(View):
     """A batch in the console's wire shape."""
 
     id: str
@@ -17,7 +20,7 @@ class ConsoleBatch(BaseModel):
     input_file: FileRef | None
     output_file: FileRef | None
     error_message: str | None
-    errors: list[dict[str, Any]]
+    errors: list[InputError]
     request_counts: RequestCounts
     usage: Usage
     metadata: dict[str, Any]
@@ -36,16 +39,39 @@ class ConsoleBatch(BaseModel):
         output_file = None
         if batch.output_bucket_key:
             output_file = FileRef(bucket_key=batch.output_bucket_key, object_key=batch.output_object_key)
-        fields = batch.model_dump(exclude={"object", "metadata"})
-        return cls(output_file=output_file, metadata=batch.metadata or {}, **fields)
+        return cls(
+            id=batch.id,
+            endpoint=batch.endpoint,
+            status=batch.status,
+            completion_window=batch.completion_window,
+            input_file=batch.input_file,
+            output_file=output_file,
+            error_message=batch.error_message,
+            errors=listed_errors(batch),
+            request_counts=batch.request_counts,
+            usage=batch.usage,
+            metadata=batch.metadata or {},
+            created_at=batch.created_at,
+            started_at=batch.started_at,
+            completed_at=batch.completed_at,
+            cancelled_at=batch.cancelled_at,
+            cancelling_at=batch.cancelling_at,
+            finalizing_at=batch.finalizing_at,
+            failed_at=batch.failed_at,
+            expired_at=batch.expired_at,
+            expires_at=batch.expires_at,
+        )
 
 
-class ConsoleList(BaseModel):
+class ConsoleList(View, Generic[Listed]):
     object: Literal["list"] = "list"
-    data: list[Any]
+    data: list[Listed]
 
 
-class ConsoleBatchList(ConsoleList):
+class ConsoleBatchList(ConsoleList[ConsoleBatch]):
     """A page of batches; `nextCursor` (the console's name, as its files list has it) is the `cursor` of the next."""
 
     nextCursor: str | None  # noqa: N815
+
+
+ConsoleItemList = ConsoleList[Item]

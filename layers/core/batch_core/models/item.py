@@ -1,12 +1,11 @@
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from batch_core.models.line import LineError, LineStatus
 from batch_core.models.usage import Usage
+from batch_core.models.view import View
 
 
-class Item(BaseModel):
+class Item(View):
     """One line as the console's items route shows it."""
 
     id: str
@@ -22,13 +21,13 @@ class Item(BaseModel):
     ended_at: int | None = None
 
 
-class OutputResponse(BaseModel):
+class OutputResponse(View):
     status_code: int
     request_id: str | None
     body: Any
 
 
-class OutputLine(BaseModel):
+class OutputLine(View):
     """One line of results, output and error files, in OpenAI's batch output format."""
 
     id: str

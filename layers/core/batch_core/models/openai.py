@@ -1,15 +1,16 @@
 """The OpenAI surface's wire shapes, as the `openai` SDK reads them."""
 
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Generic, Literal, TypeVar
 
 from batch_core.models.batch import Batch, BatchStatus
 from batch_core.models.bounds import as_text
 from batch_core.models.file import StoredFile, error_file_id, output_file_id
+from batch_core.models.usage import Usage
+from batch_core.models.view import View, listed_errors
+from batch_core.models.workflow import InputError
 
 
-class OpenAIFile(BaseModel):
+class OpenAIFile(View):
     id: str
     object: Literal["file"] = "file"
     bytes: int
@@ -22,35 +23,54 @@ class OpenAIFile(BaseModel):
 
     @classmethod
     def of(cls, stored: StoredFile) -> "OpenAIFile":
-        return cls(**stored.model_dump(exclude={"object"}))
+        return cls(
+            id=stored.id,
+            bytes=stored.bytes,
+            created_at=stored.created_at,
+            filename=stored.filename,
+            purpose=stored.purpose,
+            expires_at=stored.expires_at,
+        )
 
 
-class DeletedFile(BaseModel):
+class DeletedFile(View):
     id: str
     object: Literal["file"] = "file"
     deleted: bool = True
 
 
-class OpenAIRequestCounts(BaseModel):
+class OpenAIRequestCounts(View):
     total: int
     completed: int
     failed: int
 
 
-class OpenAIUsage(BaseModel):
+class InputTokensDetails(View):
+    cached_tokens: int = 0
+
+
+class OutputTokensDetails(View):
+    reasoning_tokens: int = 0
+
+
+class OpenAIUsage(View):
     input_tokens: int
-    input_tokens_details: dict[str, int] = {"cached_tokens": 0}
+    input_tokens_details: InputTokensDetails = InputTokensDetails()
     output_tokens: int
-    output_tokens_details: dict[str, int] = {"reasoning_tokens": 0}
+    output_tokens_details: OutputTokensDetails = OutputTokensDetails()
     total_tokens: int
 
+    @classmethod
+    def of(cls, usage: Usage) -> "OpenAIUsage":
+        return cls(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, total_tokens=usage.total_tokens)
 
-class OpenAIErrors(BaseModel):
+
+class OpenAIErrors(View):
     object: Literal["list"] = "list"
-    data: list[dict[str, Any]]
+    data: list[InputError]
 
 
-class OpenAIBatch(BaseModel):
+class OpenAIBatch(View):
     id: str
     object: Literal["batch"] = "batch"
     endpoint: str
@@ -78,45 +98,43 @@ class OpenAIBatch(BaseModel):
         """Expired lines count as failed, as OpenAI counts them; cancelled lines are in neither count."""
         counts = batch.request_counts
         return cls(
-            **batch.model_dump(include=_SHARED),
-            errors=OpenAIErrors(data=batch.errors) if batch.errors else None,
+            id=batch.id,
+            endpoint=batch.endpoint,
+            errors=OpenAIErrors(data=listed_errors(batch)) if batch.errors else None,
             input_file_id=batch.input_file_id or "",
+            completion_window=batch.completion_window,
+            status=batch.status,
             output_file_id=output_file_id(batch.id) if batch.output_key else None,
             error_file_id=error_file_id(batch.id) if batch.error_key else None,
+            created_at=batch.created_at,
             in_progress_at=batch.started_at,
+            expires_at=batch.expires_at,
+            finalizing_at=batch.finalizing_at,
+            completed_at=batch.completed_at,
+            failed_at=batch.failed_at,
+            expired_at=batch.expired_at,
+            cancelling_at=batch.cancelling_at,
+            cancelled_at=batch.cancelled_at,
             request_counts=OpenAIRequestCounts(
                 total=counts.total, completed=counts.completed, failed=counts.failed + counts.expired
             ),
-            usage=OpenAIUsage(**batch.usage.model_dump()),
+            usage=OpenAIUsage.of(batch.usage),
             metadata={key: as_text(item) for key, item in batch.metadata.items()} if batch.metadata else batch.metadata,
         )
 
 
-_SHARED = {
-    "id",
-    "endpoint",
-    "completion_window",
-    "status",
-    "created_at",
-    "expires_at",
-    "finalizing_at",
-    "completed_at",
-    "failed_at",
-    "expired_at",
-    "cancelling_at",
-    "cancelled_at",
-}
+Listed = TypeVar("Listed", OpenAIFile, OpenAIBatch)
 
 
-class OpenAIList(BaseModel):
+class OpenAIList(View, Generic[Listed]):
     object: Literal["list"] = "list"
-    data: list[Any]
+    data: list[Listed]
     first_id: str | None
     last_id: str | None
     has_more: bool
 
     @classmethod
-    def of(cls, data: list[Any], has_more: bool) -> "OpenAIList":
+    def of(cls, data: list[Listed], has_more: bool) -> "OpenAIList[Listed]":
         return cls(
             data=data, first_id=data[0].id if data else None, last_id=data[-1].id if data else None, has_more=has_more
         )

@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field
 
 from batch_core.models.bounds import Identifier, Name
 from batch_core.models.openai import OpenAIFile
+from batch_core.models.view import View
 
 MAX_UPLOAD_PARTS = 10_000
 UploadStatus = Literal["pending", "completed", "cancelled", "expired"]
@@ -38,7 +39,7 @@ class CompleteUploadRequest(BaseModel):
     md5: Identifier | None = None
 
 
-class OpenAIUpload(BaseModel):
+class OpenAIUpload(View):
     id: str
     object: Literal["upload"] = "upload"
     bytes: int
@@ -49,8 +50,21 @@ class OpenAIUpload(BaseModel):
     status: UploadStatus
     file: OpenAIFile | None = None
 
+    @classmethod
+    def of(cls, upload: Upload, file: OpenAIFile | None = None) -> "OpenAIUpload":
+        return cls(
+            id=upload.id,
+            bytes=upload.bytes,
+            created_at=upload.created_at,
+            expires_at=upload.expires_at,
+            filename=upload.filename,
+            purpose=upload.purpose,
+            status=upload.status,
+            file=file,
+        )
 
-class OpenAIUploadPart(BaseModel):
+
+class OpenAIUploadPart(View):
     id: str
     object: Literal["upload.part"] = "upload.part"
     created_at: int

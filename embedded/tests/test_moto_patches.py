@@ -1,0 +1,151 @@
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import moto
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoResult
+from moto.sqs.models import SQSBackend
+
+from embedded.lambdas import LocalLambdas
+from embedded.moto_patches import MotoVersionMismatch, moto_patches
+from embedded.template import Stack
+
+ITEM = {
+    "pk": {"S": "batch"},
+    "sk": {"S": "unit#1"},
+    "count": {"N": "1.5"},
+    "data": {"B": b"\x00\x01"},
+    "indexes": {"NS": ["1", "2"]},
+    "parts": {"L": [{"S": "part-a"}]},
+    "flags": {"M": {"done": {"BOOL": True}, "note": {"NULL": True}}},
+}
+PATCHED_OWNERS = (DynamoDBBackend, DynamoResult, SQSBackend, LambdaSimpleBackend, dynamodb_models)
+
+
+@pytest.fixture
+def lambdas() -> LocalLambdas:
+    return LocalLambdas(Stack(name="test", region="us-east-1", template={}, parameters={}))
+
+
+@pytest.fixture
+def table(lambdas: LocalLambdas) -> Iterator[Any]:
+    with moto_patches(lambdas), mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield dynamodb
+
+
+def _attributes() -> dict[str, Any]:
+    return {f"{owner.__name__}.{name}": value for owner in PATCHED_OWNERS for name, value in vars(owner).items()}
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    return {name for name in before.keys() | after.keys() if before.get(name) is not after.get(name)}
+
+
+def test_items_read_back_exactly_as_written(table: Any) -> None:
+    table.put_item(TableName="t", Item=ITEM)
+
+    read = table.get_item(TableName="t", Key={"pk": ITEM["pk"], "sk": ITEM["sk"]})["Item"]
+    queried = table.query(
+        TableName="t", KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": ITEM["pk"]}
+    )["Items"]
+
+    assert read == ITEM
+    assert queried == [ITEM]
+
+
+def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(table: Any) -> None:
+    table.put_item(TableName="t", Item=ITEM)
+    key = {"pk": ITEM["pk"], "sk": ITEM["sk"]}
+    new_key = {"pk": {"S": "batch"}, "sk": {"S": "unit#2"}}
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        table.transact_write_items(
+            TransactItems=[
+                {"Update": {"TableName": "t", "Key": key, "UpdateExpression": "REMOVE parts"}},
+                {"Put": {"TableName": "t", "Item": {**new_key, "state": {"S": "pending"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"pk": {"S": "other"}, "sk": {"S": "x"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+
+    assert table.get_item(TableName="t", Key=key)["Item"] == ITEM
+    assert "Item" not in table.get_item(TableName="t", Key=new_key)
+
+
+def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLambdas) -> None:
+    before = _attributes()
+
+    with moto_patches(lambdas):
+        during = _attributes()
+    after = _attributes()
+
+    assert _changed(before, during) == {
+        "DynamoDBBackend.put_item",
+        "DynamoDBBackend.update_item",
+        "DynamoDBBackend.delete_item",
+        "DynamoDBBackend.get_item",
+        "DynamoDBBackend.query",
+        "DynamoDBBackend.scan",
+        "DynamoDBBackend.transact_write_items",
+        "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
+        "SQSBackend.is_message_valid_based_on_retention_period",
+        "LambdaSimpleBackend.invoke",
+        "moto.dynamodb.models.copy",
+    }
+    assert _changed(before, after) == set()
+
+
+def test_moto_is_put_back_when_the_patched_code_raises(lambdas: LocalLambdas) -> None:
+    before = _attributes()
+
+    with pytest.raises(ZeroDivisionError), moto_patches(lambdas):
+        _ = 1 / 0
+
+    assert _changed(before, _attributes()) == set()
+
+
+def test_the_patches_refuse_another_moto_version_and_change_nothing(
+    lambdas: LocalLambdas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _attributes()
+    monkeypatch.setattr(moto, "__version__", "5.1.0")
+
+    with pytest.raises(MotoVersionMismatch) as refused, moto_patches(lambdas):
+        pass
+
+    assert str(refused.value) == (
+        "the local stack's moto patches were written for moto 5.2.5, but moto 5.1.0 is installed:"
+        " install moto==5.2.5, or check each patch in embedded/moto_patches.py against moto 5.1.0"
+    )
+    assert _changed(before, _attributes()) == set()
+
+
+def test_the_patches_cannot_be_applied_twice_at_once(lambdas: LocalLambdas) -> None:
+    with moto_patches(lambdas):
+        with pytest.raises(RuntimeError) as refused, moto_patches(lambdas):
+            pass
+
+        assert str(refused.value) == "moto is already patched for another local system; end that one first"

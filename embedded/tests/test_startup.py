@@ -1,0 +1,46 @@
+import pytest
+
+from embedded.launcher import LaunchedStack
+from embedded.simulator import Simulator
+from embedded.tests.conftest import CONSOLE, KEY, STACK_ENVIRONMENT, chat_line, wait_for_batch
+
+
+def test_startup_announces_url_keys_upstream_and_ready(stack: LaunchedStack) -> None:
+    announced = "".join(stack.output)
+
+    assert f"API        {stack.base_url}" in announced
+    assert f"API key    {KEY}  (tenant tenant-a)" in announced
+    assert "Upstream   SIMULATOR at http://127.0.0.1:" in announced
+    assert "State lives in memory" in announced
+    assert f"Ready on {stack.base_url}\n" in announced
+
+
+def test_upstream_base_url_sends_lines_to_that_server() -> None:
+    other = Simulator(api_key="sk-other-upstream").start()
+    try:
+        running = LaunchedStack(
+            {**STACK_ENVIRONMENT, "UPSTREAM_BASE_URL": other.base_url, "UPSTREAM_API_KEY": "sk-other-upstream"}
+        )
+        try:
+            assert f"Upstream   {other.base_url}" in "".join(running.output)
+            lines = [chat_line(f"o{n}", f"elsewhere {n}") for n in range(3)]
+            created = running.request(
+                "POST", CONSOLE, KEY, body={"endpoint": "/v1/chat/completions", "requests": lines}
+            )
+            batch = wait_for_batch(running, created.json()["id"])
+        finally:
+            assert running.stop() == 0
+    finally:
+        other.stop()
+
+    assert batch["request_counts"]["completed"] == 3
+    assert {text: count for text, count in other.calls.items()} == {f"elsewhere {n}": 1 for n in range(3)}
+
+
+def test_a_stack_that_cannot_start_is_reported_with_its_output() -> None:
+    with pytest.raises(RuntimeError) as failed:
+        LaunchedStack({"BATCH_API_KEYS": "no-key-here"})
+
+    assert str(failed.value) == (
+        "the local stack exited before it was ready:\nBATCH_API_KEYS must look like 'tenant-a=key1,tenant-b=key2'\n"
+    )

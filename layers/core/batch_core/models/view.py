@@ -1,0 +1,16 @@
+from pydantic import BaseModel, ConfigDict
+
+from batch_core.models.batch import Batch
+from batch_core.models.workflow import InputError
+
+
+class View(BaseModel):
+    """A response model: it names every field a client sees, and building it with any other field fails,
+    so nothing a record adds internally can reach a client without a view naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def listed_errors(batch: Batch) -> list[InputError]:
+    """The problems a failed batch lists (OpenAI's `errors.data` entries), each read field by field."""
+    return [InputError.model_validate(error) for error in batch.errors]
