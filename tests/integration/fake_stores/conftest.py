@@ -1,0 +1,28 @@
+"""The unit tier's in-memory stores answer as the real stores do on moto (tables, queues and bucket from
+template.yaml): each scenario here runs against both and asserts the same exact answers, so the fakes cannot drift."""
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from batch_core.dal.stores import Stores
+from batch_core.settings import Settings
+from embedded.template import deploy
+from tests.unit.fakes import fake_stores
+
+
+@pytest.fixture(params=["fake", "moto"])
+def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
+    if request.param == "fake":
+        yield fake_stores()
+        return
+    with mock_aws():
+        stack = deploy()
+        settings = Settings(
+            table_name=stack.ref("BatchTable"),
+            bucket_name=stack.ref("BatchBucket"),
+            work_queue_url=stack.ref("WorkQueue"),
+            state_machine_arn=stack.ref("BatchStateMachine"),
+        )
+        yield Stores.from_settings(settings)

@@ -1,0 +1,86 @@
+"""The work queue and the workflow as recorders: what was sent, requeued, delayed, started and signalled."""
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from batch_core.errors import StorageError
+from batch_core.models.work_unit import WorkUnit
+
+_MAX_DELAY_SECONDS = 900
+_MAX_VISIBILITY_SECONDS = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Requeued:
+    unit: WorkUnit
+    delay_seconds: int
+
+
+class FakeWorkQueue:
+    """Same methods as WorkQueue; the message a requeue sends (a long wait carries its due time) and its
+    SQS delay are the real store's."""
+
+    def __init__(self) -> None:
+        self.sent: list[WorkUnit] = []
+        self.requeued: list[Requeued] = []
+        self.delayed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def send(self, units: Any) -> int:
+        count = 0
+        for unit in units:
+            with self._lock:
+                self.sent.append(unit.model_copy(deep=True))
+            count += 1
+        return count
+
+    def requeue(self, unit: WorkUnit, delay: float) -> None:
+        seconds = max(0, math.ceil(delay))
+        due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
+        message = unit.model_copy(update={"not_before": due})
+        with self._lock:
+            self.requeued.append(Requeued(message, min(seconds, _MAX_DELAY_SECONDS)))
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        with self._lock:
+            self.delayed[receipt_handle] = max(1, min(_MAX_VISIBILITY_SECONDS, round(seconds)))
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str  # "done" or "cancelled"
+    task_token: str
+
+
+class FakeWorkflow:
+    """Same methods as Workflow. An execution is named after its batch, so starting one twice with the same
+    input is one execution; a task token answers once, later signals to it are not delivered (False).
+    `unavailable` makes every start fail as Step Functions failing to answer would."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict[str, Any]] = {}
+        self.signals: list[Signal] = []
+        self.unavailable = False
+        self._lock = threading.Lock()
+
+    def start(self, batch_id: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            if self.unavailable or self.started.get(batch_id, payload) != payload:
+                raise StorageError(f"could not start the workflow of batch {batch_id}")
+            self.started[batch_id] = payload
+
+    def signal_done(self, task_token: str) -> bool:
+        return self._signal(Signal("done", task_token))
+
+    def signal_cancelled(self, task_token: str) -> bool:
+        return self._signal(Signal("cancelled", task_token))
+
+    def _signal(self, signal: Signal) -> bool:
+        with self._lock:
+            if any(sent.task_token == signal.task_token for sent in self.signals):
+                return False
+            self.signals.append(signal)
+            return True

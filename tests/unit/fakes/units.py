@@ -1,0 +1,97 @@
+"""Work unit records in memory: a unit's change and its batch's counters happen together or not at all."""
+
+from collections import Counter
+from collections.abc import Iterator
+
+from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
+from batch_core.models.usage import Usage
+from batch_core.models.work_unit import UnitRecord
+from tests.unit.fakes.batches import FakeBatchStore
+
+
+class FakeUnitStore:
+    """Same methods and answers as UnitStore. It shares its batch store's lock, as a DynamoDB transaction
+    spans both records: a failed condition changes neither."""
+
+    def __init__(self, batches: FakeBatchStore):
+        self.records: dict[tuple[str, int], UnitRecord] = {}
+        self.ttls: dict[tuple[str, int], int] = {}
+        self._batches = batches
+        self._lock = batches.lock
+
+    def put_new(self, unit: UnitRecord, ttl: int) -> None:
+        with self._lock:
+            if (unit.batch_id, unit.unit) not in self.records:
+                self.records[unit.batch_id, unit.unit] = unit.model_copy(deep=True)
+                self.ttls[unit.batch_id, unit.unit] = ttl
+
+    def get(self, batch_id: str, unit: int) -> UnitRecord | None:
+        with self._lock:
+            found = self.records.get((batch_id, unit))
+            return found.model_copy(deep=True) if found else None
+
+    def list(self, batch_id: str, *, first_unit: int = 0, last_unit: int | None = None) -> Iterator[UnitRecord]:
+        with self._lock:
+            numbers = sorted(number for batch, number in self.records if batch == batch_id)
+        for number in numbers:
+            found = self.get(batch_id, number)
+            if found is not None and first_unit <= number and (last_unit is None or number <= last_unit):
+                yield found
+
+    def claim(
+        self, batch_id: str, unit: int, *, now: int, lease_seconds: int, force: bool = False, holder: str | None = None
+    ) -> UnitRecord | None:
+        with self._lock:
+            found = self.records.get((batch_id, unit))
+            if found is None or found.state not in unit_sources(UnitState.RUNNING):
+                return None
+            if not force and found.state == UnitState.RUNNING and found.lease_until >= now:
+                return None
+            changes = {"state": UnitState.RUNNING, "lease_until": now + lease_seconds, "holder": holder}
+            return self._save(found, **changes, attempt=found.attempt + 1)
+
+    def record_attempt(
+        self, unit: UnitRecord, *, finished: dict[int, str], part_key: str | None, retries: dict[int, int], usage: Usage
+    ) -> bool:
+        done = len(set(unit.finished) | set(finished)) == unit.count
+        next_state = UnitState.DONE if done else UnitState.PENDING
+        outcomes = Counter(finished.values())
+        with self._lock:
+            found = self.records.get((unit.batch_id, unit.unit))
+            if found is None or found.state not in unit_sources(next_state) or found.attempt != unit.attempt:
+                return False
+            changes: dict[str, object] = {
+                "state": next_state,
+                "lease_until": 0,
+                "parts": [*found.parts, part_key] if part_key else found.parts,
+                "n_succeeded": found.n_succeeded + outcomes["succeeded"],
+                "n_failed": found.n_failed + outcomes["failed"],
+            }
+            if done:
+                # A done unit drops its per-line bookkeeping, as the real store does.
+                changes.update(finished=set(), retries={})
+            else:
+                changes.update(finished=found.finished | set(finished), retries=retries)
+            self._save(found, **changes)
+            deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
+            deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+            self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
+            return True
+
+    def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
+        with self._lock:
+            found = self.records.get((unit.batch_id, unit.unit))
+            if found is None or found.attempt != unit.attempt or found.state not in unit_sources(to):
+                return False
+            self._save(found, state=to, attempt=found.attempt + 1)
+            self._add_counts(unit.batch_id, {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished)})
+            return True
+
+    def _save(self, found: UnitRecord, **changes: object) -> UnitRecord:
+        saved = UnitRecord.model_validate({**found.model_dump(), **changes})
+        self.records[found.batch_id, found.unit] = saved
+        return saved.model_copy(deep=True)
+
+    def _add_counts(self, batch_id: str, deltas: dict[str, int]) -> None:
+        if deltas and self._batches.get(batch_id) is not None:
+            self._batches.add_counts(batch_id, deltas)

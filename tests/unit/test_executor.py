@@ -1,0 +1,193 @@
+"""The executor's rules on in-memory stores: an attempt runs a unit's lines, saves one part and counts them once."""
+
+import time
+
+import pytest
+
+from batch_core.batches import cancel_batch
+from batch_core.dal.stores import Stores
+from batch_core.errors import AttemptUnfinished
+from batch_core.executor import fail_work_unit
+from batch_core.models.batch import RequestCounts
+from batch_core.models.line import LineResult
+from batch_core.models.usage import Usage
+from batch_core.tracking import await_lines
+from batch_core.upstream import UpstreamReply
+from tests.unit.fakes.queue import Signal
+from tests.unit.fakes.upstream import TableUpstream, answered, status
+from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run
+
+
+def saved_lines(stores: Stores, batch_id: str, unit: int = 0) -> list[tuple[int, str | None, str]]:
+    """What the unit's parts hold, part after part: each line's index, custom id and status."""
+    record = stores.units.get(batch_id, unit)
+    assert record is not None
+    results = [
+        LineResult.model_validate_json(line) for part in record.parts for line in stores.blobs.get(part).splitlines()
+    ]
+    return [(result.index, result.custom_id, result.status) for result in results]
+
+
+def test_a_unit_runs_its_lines_saves_one_part_and_counts_them() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream({"a": [answered("A", 5, 7)], "b": [status(400)], "c": [answered("C", 1, 1)]})
+    await_lines(stores, batch.id, "token-1")
+
+    wait = run(stores, stores.queue.sent[0], upstream)
+
+    assert wait is None
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and (unit.state, unit.attempt, len(unit.parts)) == ("done", 1, 1)
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (1, "c1", "failed"), (2, "c2", "succeeded")]
+    ended = current(stores, batch)
+    assert ended.request_counts == RequestCounts(total=3, completed=2, failed=1)
+    assert ended.usage == Usage(input_tokens=6, output_tokens=8, total_tokens=14)
+    assert sorted(upstream.prompts) == ["a", "b", "c"]
+    assert stores.workflow.signals == [Signal("done", "token-1")]
+
+
+def test_a_redundant_message_for_a_done_unit_changes_nothing() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream()
+    run(stores, stores.queue.sent[0], upstream, delivery="m1")
+    before = (stores.units.get(batch.id, 0), current(stores, batch))
+
+    wait = run(stores, stores.queue.sent[0], upstream, delivery="m2")
+
+    assert wait is None
+    assert (stores.units.get(batch.id, 0), current(stores, batch)) == before
+    assert len(upstream.prompts) == 3
+
+
+def test_a_message_for_a_unit_another_delivery_runs_changes_nothing() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    held = stores.units.claim(batch.id, 0, now=int(time.time()), lease_seconds=SETTINGS.lease_seconds, holder="m1")
+    upstream = TableUpstream()
+
+    wait = run(stores, stores.queue.sent[0], upstream, delivery="m2")
+
+    assert wait is None
+    assert stores.units.get(batch.id, 0) == held
+    assert upstream.prompts == []
+
+
+def test_a_redelivery_of_the_holders_own_message_waits_out_its_lease() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    stores.units.claim(batch.id, 0, now=int(time.time()), lease_seconds=SETTINGS.lease_seconds, holder="m1")
+
+    with pytest.raises(AttemptUnfinished) as unfinished:
+        run(stores, stores.queue.sent[0], TableUpstream(), delivery="m1")
+
+    assert SETTINGS.lease_seconds - 2 <= unfinished.value.seconds <= SETTINGS.lease_seconds
+
+
+def test_an_attempt_that_lost_its_lease_meanwhile_counts_nothing() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+
+    def taken_over() -> UpstreamReply:
+        # Another delivery takes the unit while this attempt still waits on the upstream.
+        stores.units.claim(batch.id, 0, now=int(time.time()) + 999, lease_seconds=SETTINGS.lease_seconds, holder="m2")
+        return answered("A")
+
+    wait = run(stores, stores.queue.sent[0], TableUpstream({"a": [taken_over]}), delivery="m1")
+
+    assert wait is None
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and (unit.state, unit.attempt, unit.holder, unit.parts) == ("running", 2, "m2", [])
+    assert current(stores, batch).request_counts == RequestCounts(total=3)
+
+
+def test_a_line_that_cannot_start_before_the_deadline_spends_no_attempt() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream()
+    too_late = SETTINGS.upstream_timeout_seconds + SETTINGS.save_margin_seconds - 1
+
+    wait = run(stores, stores.queue.sent[0], upstream, seconds=too_late)
+
+    assert wait == 0.0
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and (unit.state, unit.retries, unit.finished, unit.parts) == ("pending", {}, set(), [])
+    assert upstream.prompts == []
+
+
+def test_a_passing_fault_runs_the_unit_again_after_the_retry_after() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream({"b": [status(429, retry_after=30)]})
+
+    wait = run(stores, stores.queue.sent[0], upstream)
+
+    assert wait == 30.0
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and (unit.state, unit.finished, unit.retries) == ("pending", {0, 2}, {1: 1})
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (2, "c2", "succeeded")]
+
+
+def test_the_next_attempt_runs_only_the_lines_left() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream({"b": [status(503), answered("B")]})
+    run(stores, stores.queue.sent[0], upstream)
+
+    wait = run(stores, stores.queue.sent[0], upstream, delivery="m2")
+
+    assert wait is None
+    assert sorted(upstream.prompts) == ["a", "b", "b", "c"]
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (2, "c2", "succeeded"), (1, "c1", "succeeded")]
+    assert current(stores, batch).request_counts == RequestCounts(total=3, completed=3)
+
+
+def test_a_dead_lettered_unit_fails_its_unfinished_lines_keeping_their_custom_ids() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    run(stores, stores.queue.sent[0], TableUpstream({"b": [status(500)], "c": [status(500)]}))
+
+    failed = fail_work_unit(stores, SETTINGS, stores.queue.sent[0], "the unit kept failing")
+
+    assert failed is True
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and unit.state == "done"
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (1, "c1", "failed"), (2, "c2", "failed")]
+    last = [LineResult.model_validate_json(line) for line in stores.blobs.get(unit.parts[-1]).splitlines()]
+    assert [(result.error.code, result.error.message) for result in last if result.error] == [
+        ("work_unit_failed", "the unit kept failing"),
+        ("work_unit_failed", "the unit kept failing"),
+    ]
+    assert current(stores, batch).request_counts == RequestCounts(total=3, completed=1, failed=2)
+
+
+def test_a_unit_reached_after_a_cancel_cancels_its_lines_at_once() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c", "d"])
+    cancel_batch(stores, TENANT, batch.id)
+    upstream = TableUpstream()
+
+    wait = run(stores, stores.queue.sent[1], upstream)
+
+    assert wait is None
+    assert [unit.state for unit in stores.units.list(batch.id)] == ["pending", "cancelled"]
+    assert current(stores, batch).request_counts == RequestCounts(total=4, cancelled=1)
+    assert upstream.prompts == []
+
+
+def test_a_line_whose_bytes_no_longer_read_fails_alone() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    lines = stores.blobs.get(batch.input_key).split(b"\n")
+    # The same length, so the unit's byte range still holds every line; the body is no longer an object.
+    lines[1] = b'{"custom_id": "c1", "body": 1}'.ljust(len(lines[1]))
+    stores.blobs.put(batch.input_key, b"\n".join(lines))
+
+    run(stores, stores.queue.sent[0], TableUpstream())
+
+    assert saved_lines(stores, batch.id) == [(1, "c1", "failed"), (0, "c0", "succeeded"), (2, "c2", "succeeded")]
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None
+    first = LineResult.model_validate_json(stores.blobs.get(unit.parts[0]).splitlines()[0])
+    assert first.error is not None and first.error.code == "invalid_request"

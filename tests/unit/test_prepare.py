@@ -1,0 +1,87 @@
+"""Prepare on in-memory stores: the input is validated whole, cut into units, stored and queued."""
+
+import json
+
+import pytest
+
+from batch_core.batches import cancel_batch
+from batch_core.errors import InvalidLines
+from batch_core.models.work_unit import WorkUnit
+from batch_core.prepare import prepare_batch
+from batch_core.tracking import Decision, check_batch
+from tests.unit.given import (
+    SETTINGS,
+    TENANT,
+    created,
+    created_from_file,
+    current,
+    file_line,
+    new_stores,
+    prepared,
+    uploaded,
+)
+
+PROMPTS = ["a", "b", "c", "d", "e", "f", "g"]
+
+
+def test_a_batch_is_cut_into_units_of_three_lines_stored_and_queued_in_order() -> None:
+    stores = new_stores()
+
+    batch = prepared(stores, PROMPTS)
+
+    units = list(stores.units.list(batch.id))
+    assert [(unit.unit, unit.first, unit.count, unit.state) for unit in units] == [
+        (0, 0, 3, "pending"),
+        (1, 3, 3, "pending"),
+        (2, 6, 1, "pending"),
+    ]
+    assert stores.queue.sent == [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in units]
+    read_back = [stores.blobs.get_range(batch.input_key, unit.byte_start, unit.byte_end) for unit in units]
+    prompts = [[json.loads(line)["body"]["messages"][0]["content"] for line in data.splitlines()] for data in read_back]
+    assert prompts == [["a", "b", "c"], ["d", "e", "f"], ["g"]]
+    assert set(stores.units.ttls.values()) == {SETTINGS.batch_ttl(batch.expires_at)}
+    assert (batch.status, batch.request_counts.total, batch.units, batch.unit_lines) == ("in_progress", 7, 3, 3)
+    assert batch.started_at is not None
+
+
+def test_a_bad_line_in_a_file_is_rejected_naming_line_and_field_and_nothing_is_queued() -> None:
+    stores = new_stores()
+    lines = [file_line("c0", "a"), file_line("c1", "b", url="/v1/embeddings"), file_line("c2", "c")]
+    batch = created_from_file(stores, uploaded(stores, lines))
+
+    with pytest.raises(InvalidLines) as rejected:
+        prepare_batch(stores, SETTINGS, batch.id)
+
+    assert rejected.value.as_error() == {
+        "code": "invalid_input",
+        "message": "line 2: url must be the batch's endpoint /v1/chat/completions",
+        "line": 2,
+        "param": "url",
+    }
+    assert (stores.queue.sent, list(stores.units.list(batch.id))) == ([], [])
+    assert current(stores, batch).status == "validating"
+
+
+def test_a_batch_cancelled_before_it_was_prepared_queues_nothing_and_ends_cancelled() -> None:
+    stores = new_stores()
+    batch = created(stores, PROMPTS)
+    cancel_batch(stores, TENANT, batch.id)
+
+    prepare_batch(stores, SETTINGS, batch.id)
+    decision = check_batch(stores, SETTINGS, batch.id)
+
+    assert stores.queue.sent == []
+    assert [unit.state for unit in stores.units.list(batch.id)] == ["cancelled"] * 3
+    assert decision == Decision(next="finalize", outcome="cancelled")
+    assert current(stores, batch).request_counts.cancelled == 7
+
+
+def test_preparing_a_batch_already_in_progress_changes_nothing() -> None:
+    stores = new_stores()
+    batch = prepared(stores, PROMPTS)
+    before = (current(stores, batch), list(stores.units.list(batch.id)))
+
+    prepare_batch(stores, SETTINGS, batch.id)
+
+    assert (current(stores, batch), list(stores.units.list(batch.id))) == before
+    assert len(stores.queue.sent) == 3
