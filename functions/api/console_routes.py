@@ -62,7 +62,9 @@ def handle_list_items(
     limit: Annotated[int, Query()] = 100,
     skip: Annotated[int, Query()] = 0,
 ) -> ConsoleItemList:
-    return ConsoleItemList(data=list_items(STORES, get_batch(STORES, tenant_id, batch_id), status=status, limit=limit, skip=skip))
+    return ConsoleItemList(
+        data=list_items(STORES, get_batch(STORES, tenant_id, batch_id), status=status, limit=limit, skip=skip)
+    )
 
 
 @router.get(f"{CONSOLE}/<batch_id>/results")

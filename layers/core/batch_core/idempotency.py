@@ -50,7 +50,7 @@ class CreateOnce:
         return self._once(
             self.stores,
             self.settings,
-            idempotency={"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")}
+            idempotency={"tenant": tenant_id, "key": idempotency_key, "request": request.model_dump(mode="json")},
         )
 
 
