@@ -1,25 +1,24 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.dal.stores import Stores
 from batch_core.executor import fail_work_unit
-from batch_core.models.work_unit import WorkUnit
+from batch_core.models.work_unit import WorkUnitMessage
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
 
 SETTINGS = Settings()
 STORES = Stores.from_settings(SETTINGS)
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = BatchProcessor(event_type=EventType.SQS, model=WorkUnitMessage, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> None:
-    unit = WorkUnit.model_validate_json(record.body)
+def record_handler(record: WorkUnitMessage) -> None:
+    unit = record.body
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
-    receives = record.attributes.approximate_receive_count
+    receives = record.attributes.ApproximateReceiveCount
     logger.warning("work unit dead-lettered", extra={"receives": receives})
     fail_work_unit(
         STORES,

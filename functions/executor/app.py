@@ -2,13 +2,12 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished
 from batch_core.executor import run_work_unit
-from batch_core.models.work_unit import WorkUnit
+from batch_core.models.work_unit import WorkUnitMessage
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
 from batch_core.upstream import Upstream
@@ -17,19 +16,19 @@ SETTINGS = Settings()
 STORES = Stores.from_settings(SETTINGS)
 UPSTREAM = Upstream.from_settings(SETTINGS, STORES.secrets)
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = BatchProcessor(event_type=EventType.SQS, model=WorkUnitMessage, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def record_handler(record: WorkUnitMessage, lambda_context: LambdaContext) -> None:
     """A unit that must run again later is queued anew and this message succeeds; only a raised error
     leaves the message to come back and count toward the dead-letter queue."""
-    unit = WorkUnit.model_validate_json(record.body)
+    unit = record.body
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
     deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000
     try:
-        delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAM, delivery=record.message_id, deadline=deadline)
+        delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAM, delivery=record.messageId, deadline=deadline)
     except AttemptUnfinished as unfinished:
-        STORES.queue.delay(record.receipt_handle, unfinished.seconds)
+        STORES.queue.delay(record.receiptHandle, unfinished.seconds)
         raise
     if delay is not None:
         STORES.queue.requeue(unit, delay)

@@ -15,6 +15,7 @@ from batch_core.models.work_unit import UnitRecord, WorkUnit
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line, queue_url, set_queue
+from tests.sqs_records import sqs_record
 
 CHAT = "/v1/chat/completions"
 
@@ -44,22 +45,16 @@ def test_every_work_unit_delivered_twice_changes_nothing(
 def _deliver_again_everything_ever_sent(system: LocalSystem, batch_id: str) -> None:
     """Replays each unit's message straight into the executor after the batch finished."""
     records = [
-        {"messageId": f"replay-{unit.unit}", "receiptHandle": "r", "body": _message(unit).model_dump_json()}
+        sqs_record(_message(unit).model_dump_json(), message_id=f"replay-{unit.unit}", receives=2)
         for unit in system.stores.units.list(batch_id)
     ]
-    answer = system.lambdas.invoke(
-        system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record) for record in records]}
-    )
+    answer = system.lambdas.invoke(system.stack.ref("ExecutorFunction"), {"Records": records})
     assert answer == {"batchItemFailures": []}
 
 
 def _message(unit: UnitRecord) -> WorkUnit:
     """The work unit message that queued `unit`."""
     return WorkUnit.model_validate(unit.model_dump(include=set(WorkUnit.model_fields)))
-
-
-def _sqs(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "attributes": {"ApproximateReceiveCount": "2"}, "messageAttributes": {}, "eventSource": "aws:sqs"}
 
 
 def test_executor_crash_mid_unit_then_redelivery_gives_exact_counts(
@@ -155,13 +150,11 @@ def test_a_wait_longer_than_sqs_can_delay_hops_through_the_queue_without_running
     console.wait(batch_id, {"in_progress"}, deliver=False)
     [unit] = system.stores.units.list(batch_id)
     due = int(time.time()) + 3600
-    record = {
-        "messageId": "m-later",
-        "receiptHandle": "r",
-        "body": _message(unit).model_copy(update={"not_before": due}).model_dump_json(),
-    }
+    record = sqs_record(
+        _message(unit).model_copy(update={"not_before": due}).model_dump_json(), message_id="m-later", receives=2
+    )
 
-    answer = system.lambdas.invoke(system.stack.ref("ExecutorFunction"), {"Records": [_sqs(record)]})
+    answer = system.lambdas.invoke(system.stack.ref("ExecutorFunction"), {"Records": [record]})
 
     assert answer == {"batchItemFailures": []}
     [still] = system.stores.units.list(batch_id)

@@ -9,6 +9,7 @@ import pytest
 
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line, queue_url
+from tests.sqs_records import sqs_record
 
 BUCKETS = "/api/client/v1/files/buckets"
 CHAT = "/v1/chat/completions"
@@ -258,14 +259,7 @@ def test_a_dead_lettered_unit_keeps_the_custom_ids_of_its_readable_lines(console
     _corrupt_line(system, batch_id, "b", b"{not json")
     unit = {"batch_id": batch_id, "unit": 0, "first": 0, "count": 3, "byte_start": 0}
     unit["byte_end"] = len(system.stores.blobs.get(_input_key(system, batch_id)))
-    record = {
-        "messageId": "m",
-        "receiptHandle": "r",
-        "body": json.dumps(unit),
-        "attributes": {"ApproximateReceiveCount": "3"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-    }
+    record = sqs_record(json.dumps(unit), receives=3)
 
     answer = system.lambdas.invoke(system.stack.ref("DeadLetterFunction"), {"Records": [record]})
 

@@ -11,6 +11,7 @@ import pytest
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
 from tests.integration.conftest import Console, chat_line
+from tests.sqs_records import sqs_record
 
 CHAT = "/v1/chat/completions"
 
@@ -96,7 +97,7 @@ def test_no_handler_response_reaches_a_trace(
     assert console.wait(rejected)["status"] == "failed"
     system.lambdas.invoke(system.stack.ref("ExpireFunction"), {"batch_id": batch_id})
     unit = {"batch_id": batch_id, "unit": 0, "first": 0, "count": 1, "byte_start": 0, "byte_end": 1}
-    record = {"messageId": "m", "receiptHandle": "r", "body": json.dumps(unit), "attributes": {}}
+    record = sqs_record(json.dumps(unit))
     system.lambdas.invoke(system.stack.ref("DeadLetterFunction"), {"Records": [record]})
     ended = json.loads((Path(__file__).parents[2] / "events/execution_ended.json").read_text())
     ended["detail"]["name"] = batch_id

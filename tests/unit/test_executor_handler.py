@@ -1,6 +1,7 @@
 """The executor function on in-memory stores: a unit that must wait goes back to the queue with its delay."""
 
 import importlib.util
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,9 @@ from tests.unit.fakes.queue import Requeued
 from tests.unit.fakes.upstream import TableUpstream, status
 from tests.unit.given import INVOCATION_SECONDS, SETTINGS, new_stores, prepared
 
-HANDLER = Path(__file__).resolve().parents[2] / "functions" / "executor" / "app.py"
+ROOT = Path(__file__).resolve().parents[2]
+HANDLER = ROOT / "functions" / "executor" / "app.py"
+EVENTS = ROOT / "events"
 
 
 @dataclass
@@ -42,14 +45,11 @@ def executor(monkeypatch: pytest.MonkeyPatch, stores: Stores, upstream: TableUps
 
 
 def sqs_event(message: WorkUnit, message_id: str = "m1") -> dict[str, Any]:
-    record = {
-        "messageId": message_id,
-        "receiptHandle": f"receipt-{message_id}",
-        "body": message.model_dump_json(exclude_none=True),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-    }
+    """The sample SQS event of events/, carrying `message`."""
+    record = json.loads((EVENTS / "executor_work_unit.json").read_text())["Records"][0]
+    record.update(
+        messageId=message_id, receiptHandle=f"receipt-{message_id}", body=message.model_dump_json(exclude_none=True)
+    )
     return {"Records": [record]}
 
 

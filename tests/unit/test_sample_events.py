@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from batch_core.models.work_unit import WorkUnit
+from batch_core.models.work_unit import WorkUnitMessage
 from batch_core.models.workflow import AwaitTask, BatchTask, ExecutionEndedEvent, FinalizeTask, MarkFailedTask
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -30,7 +30,7 @@ def test_sample_task_inputs_parse_as_their_handlers_expect(event: str, model: ty
 def test_sample_sqs_event_carries_a_work_unit() -> None:
     record = json.loads((EVENTS / "executor_work_unit.json").read_text())["Records"][0]
 
-    unit = WorkUnit.model_validate_json(record["body"])
+    unit = WorkUnitMessage.model_validate(record).body
 
     assert (unit.first, unit.count, unit.byte_start, unit.byte_end) == (0, 50, 0, 9000)
     assert unit.indexes == range(0, 50)

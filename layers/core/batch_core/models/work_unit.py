@@ -1,4 +1,5 @@
-from pydantic import BaseModel, Field
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Field, Json
 
 from batch_core.models.status import UnitState
 
@@ -35,3 +36,9 @@ class UnitRecord(WorkUnit):
     @property
     def unfinished(self) -> list[int]:
         return [index for index in self.indexes if index not in self.finished]
+
+
+class WorkUnitMessage(SqsRecordModel):
+    """A work queue's SQS record, its body read as the work unit it carries."""
+
+    body: Json[WorkUnit]  # type: ignore[assignment]
