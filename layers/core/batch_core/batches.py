@@ -1,6 +1,5 @@
 """Creating, reading, listing and cancelling batches: the rules both HTTP surfaces share."""
 
-import secrets
 import time
 from typing import Any
 
@@ -15,6 +14,7 @@ from batch_core.errors import (
     StorageError,
 )
 from batch_core.files import get_file, register_input_file
+from batch_core.ids import new_id
 from batch_core.models.batch import (
     Batch,
     BatchOptions,
@@ -31,11 +31,6 @@ from batch_core.settings import Settings
 from batch_core.validation import LineValidator
 
 
-def new_batch_id() -> str:
-    """Ids that sort by creation time (milliseconds, then randomness), so listing newest first is a key order."""
-    return f"batch_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
-
-
 def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: CreateBatchRequest) -> Batch:
     """Validates every line first: a rejected batch stores and queues nothing."""
     if (request.requests is None) == (request.input_file is None):
@@ -48,7 +43,7 @@ def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: Cr
     validator = LineValidator(request.endpoint, settings.max_lines_per_batch)
     lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
     total = validator.finish()
-    batch_id = new_batch_id()
+    batch_id = new_id("batch_")
     key = stores.blobs.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
     stores.blobs.put(key, document)
@@ -76,7 +71,7 @@ def _create_from_bucket(
         source_key = object_location(stores, tenant_id, source.bucket_key, source.object_key)
     except ObjectNotFound as exc:
         raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
-    batch_id = new_batch_id()
+    batch_id = new_id("batch_")
     return _new_batch(
         stores,
         tenant_id,
@@ -101,7 +96,7 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
     if stored.purpose != "batch":
         raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
     window = _window_seconds(settings, request)
-    batch_id = new_batch_id()
+    batch_id = new_id("batch_")
     return _new_batch(
         stores,
         tenant_id,

@@ -1,11 +1,11 @@
 """Files of the OpenAI surface: batch inputs uploaded by clients, and batches' output and error files."""
 
-import secrets
 import time
 
 from batch_core.dal.storage import BlobWriter
 from batch_core.dal.stores import Stores
 from batch_core.errors import FileNotFound, InvalidInput
+from batch_core.ids import new_id
 from batch_core.models.batch import Batch
 from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
@@ -16,13 +16,9 @@ from batch_core.settings import Settings
 UPLOAD_PURPOSES = ("batch",)
 
 
-def new_file_id() -> str:
-    return f"file-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
-
-
 def new_uploaded_file(stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int) -> StoredFile:
     """An uploaded file expires after the retention period; its bytes' lifecycle rule keeps them a day longer."""
-    file_id = new_file_id()
+    file_id = new_id("file-")
     now = int(time.time())
     return StoredFile(
         id=file_id,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition, StorageError, UploadNotFound
 from batch_core.files import UPLOAD_PURPOSES, new_uploaded_file
+from batch_core.ids import new_id
 from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile
 from batch_core.models.upload import CompleteUploadRequest, CreateUploadRequest, Upload
@@ -27,7 +28,7 @@ def create_upload(stores: Stores, tenant_id: str, request: CreateUploadRequest) 
         raise InvalidInput(f"bytes must be between 1 and {MAX_UPLOAD_BYTES}", param="bytes")
     now = int(time.time())
     upload = Upload(
-        id=f"upload_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}",
+        id=new_id("upload_"),
         tenant_id=tenant_id,
         filename=request.filename,
         purpose=request.purpose,
@@ -50,7 +51,7 @@ def get_upload(stores: Stores, tenant_id: str, upload_id: str) -> Upload:
 def add_part(stores: Stores, tenant_id: str, upload_id: str, data: bytes) -> tuple[str, int]:
     """Stores one part as its own object; returns the part id and its creation time."""
     upload = _pending(stores, tenant_id, upload_id)
-    part_id = f"part_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+    part_id = new_id("part_")
     stores.blobs.put(stores.blobs.upload_part_key(tenant_id, upload.id, part_id), data, "application/octet-stream")
     return part_id, int(time.time())
 
