@@ -12,7 +12,10 @@ _TOKENS = ("input_tokens", "output_tokens")
 
 
 class FakeBatchStore:
-    """Same methods and answers as BatchStore; one lock stands in for DynamoDB's conditional writes."""
+    """Same methods and answers as BatchStore; one lock stands in for DynamoDB's conditional writes.
+
+    BatchStore.counters_update builds a DynamoDB transaction item for the unit store's writes; its stand-in
+    here is `add_counts`, which the fake unit store calls under the same lock."""
 
     def __init__(self) -> None:
         self.records: dict[str, Batch] = {}

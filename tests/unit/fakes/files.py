@@ -9,7 +9,8 @@ from batch_core.models.upload import Upload
 
 
 class FakeFileStore:
-    """Same methods and answers as FileStore: a record reads as gone once its expiry passed."""
+    """Same methods and answers as FileStore: a record reads as gone once its expiry passed. FileStore.put_item
+    (a transaction item for the upload store's completion) has no stand-in: the fake upload store calls `put`."""
 
     def __init__(self) -> None:
         self.records: dict[str, StoredFile] = {}

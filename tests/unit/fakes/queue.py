@@ -3,6 +3,7 @@
 import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ class FakeWorkQueue:
         self.delayed: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def send(self, units: Any) -> int:
+    def send(self, units: Iterable[WorkUnit]) -> int:
         count = 0
         for unit in units:
             with self._lock:
