@@ -3,7 +3,7 @@ import time
 from typing import Any
 
 from batch_core.dal import keys
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.dal.listing import read_items
 from batch_core.settings import Settings
@@ -64,19 +64,17 @@ class ApiKeyStore:
 
     def revoke(self, key_hash: str) -> bool:
         """False when no key has this hash."""
-        try:
-            self._dynamodb.update_item(
+        revoked = conditional_write(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(keys.api_key_key(key_hash)),
                 UpdateExpression="SET active = :no",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":no": value(False)},
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return False
-            raise storage_error(f"could not revoke the API key {key_hash[:12]}", exc) from exc
-        return True
+            ),
+            f"revoke the API key {key_hash[:12]}",
+        )
+        return revoked is not None
 
     @property
     def _dynamodb(self) -> Any:

@@ -3,7 +3,7 @@ from itertools import islice
 from typing import Any
 
 from batch_core.dal import keys
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, from_json_text, one_of, to_attributes, to_json_text, value
 from batch_core.dal.listing import newest_first, read_items
 from batch_core.errors import InvalidTransition
@@ -69,19 +69,17 @@ class BatchStore:
 
     def claim_finisher(self, batch_id: str) -> bool:
         """True for exactly one caller: the one that may signal that every line is done."""
-        try:
-            self._dynamodb.update_item(
+        claimed = conditional_write(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(keys.batch_key(batch_id)),
                 UpdateExpression="SET finisher_claimed = :yes",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(finisher_claimed)",
                 ExpressionAttributeValues={":yes": value(True)},
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return False
-            raise storage_error(f"could not claim the finisher of batch {batch_id}", exc) from exc
-        return True
+            ),
+            f"claim the finisher of batch {batch_id}",
+        )
+        return claimed is not None
 
     def counters_update(self, batch_id: str, deltas: dict[str, int]) -> dict[str, Any]:
         """A transaction item that adds to a batch's line counters (`completed`, `failed`, …) and token totals."""
@@ -104,8 +102,8 @@ class BatchStore:
         condition, values = one_of("#status", expected, "expected")
         names = {"#status": "status", **{f"#{name}": name for name in changes}}
         values.update({f":{name}": value(item) for name, item in changes.items()})
-        try:
-            answer = self._dynamodb.update_item(
+        answer = conditional_write(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(keys.batch_key(batch_id)),
                 UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in changes),
@@ -113,11 +111,11 @@ class BatchStore:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                raise InvalidTransition(f"batch {batch_id} is not {' or '.join(sorted(expected))}") from exc
-            raise storage_error(f"could not update batch {batch_id}", exc) from exc
+            ),
+            f"update batch {batch_id}",
+        )
+        if answer is None:
+            raise InvalidTransition(f"batch {batch_id} is not {' or '.join(sorted(expected))}")
         return _from_item(answer["Attributes"])
 
     def _to_item(self, batch: Batch) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from batch_core.errors import StorageError
+
+Answer = TypeVar("Answer")
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
 
@@ -52,3 +55,14 @@ def condition_failed(exc: Exception) -> bool:
 def error_code(exc: Exception) -> str | None:
     """The error code of an AWS answer; None when no answer came."""
     return exc.response["Error"]["Code"] if isinstance(exc, ClientError) else None
+
+
+def conditional_write(write: Callable[[], Answer], what: str) -> Answer | None:
+    """The answer of a conditional DynamoDB write; None when its condition did not hold. Any other
+    failure is the StorageError "could not `what`"."""
+    try:
+        return write()
+    except AWS_ERRORS as exc:
+        if condition_failed(exc):
+            return None
+        raise storage_error(f"could not {what}", exc) from exc

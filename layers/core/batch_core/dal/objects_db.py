@@ -4,7 +4,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from batch_core.dal import keys
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, from_json_text, to_attributes, to_json_text, value
 from batch_core.dal.listing import is_live, read_items
 from batch_core.models.bucket_object import Bucket, BucketObject
@@ -94,19 +94,17 @@ class ObjectStore:
             if new
             else {}
         )
-        try:
-            self._dynamodb.put_item(TableName=self.table_name, Item=to_attributes(item), **condition)
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return False
-            raise storage_error(f"could not store object {stored.key}", exc) from exc
-        return True
+        written = conditional_write(
+            lambda: self._dynamodb.put_item(TableName=self.table_name, Item=to_attributes(item), **condition),
+            f"store object {stored.key}",
+        )
+        return written is not None
 
     def complete(self, tenant_id: str, done: BucketObject, staging_key: str, s3_key: str) -> bool:
         """Points an incomplete object at its final bytes, once: False when it is complete already
         (or another completion of the same upload won)."""
-        try:
-            self._dynamodb.update_item(
+        completed = conditional_write(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(keys.bucket_object_key(tenant_id, done.bucketKey, done.key)),
                 UpdateExpression="SET #complete = :yes, s3_key = :key, #size = :size, updatedAt = :now REMOVE #ttl",
@@ -120,12 +118,10 @@ class ObjectStore:
                     ":size": value(done.size),
                     ":now": value(done.updatedAt),
                 },
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return False
-            raise storage_error(f"could not complete object {done.key}", exc) from exc
-        return True
+            ),
+            f"complete object {done.key}",
+        )
+        return completed is not None
 
     def get(self, tenant_id: str, bucket: str, key: str) -> FoundObject | None:
         try:

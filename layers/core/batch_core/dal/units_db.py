@@ -4,7 +4,7 @@ from typing import Any
 
 from batch_core.dal import keys
 from batch_core.dal.batches_db import BatchStore
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, one_of, to_attributes, value
 from batch_core.dal.listing import read_items
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
@@ -76,8 +76,8 @@ class UnitStore:
             values[":holder"] = value(holder)
         else:
             expression += " REMOVE holder"
-        try:
-            answer = self._dynamodb.update_item(
+        answer = conditional_write(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=to_attributes(keys.unit_key(batch_id, unit)),
                 UpdateExpression=expression + " ADD attempt :one",
@@ -85,12 +85,10 @@ class UnitStore:
                 ExpressionAttributeNames=_STATE,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return None
-            raise storage_error(f"could not claim unit {unit} of batch {batch_id}", exc) from exc
-        return _from_item(answer["Attributes"])
+            ),
+            f"claim unit {unit} of batch {batch_id}",
+        )
+        return _from_item(answer["Attributes"]) if answer is not None else None
 
     def record_attempt(
         self, unit: UnitRecord, *, finished: dict[int, str], part_key: str | None, retries: dict[int, int], usage: Usage
@@ -168,13 +166,11 @@ class UnitStore:
         return self._aws.client("dynamodb")
 
     def _transact(self, items: Sequence[dict[str, Any]], unit: UnitRecord) -> bool:
-        try:
-            self._dynamodb.transact_write_items(TransactItems=items)
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                return False
-            raise storage_error(f"could not update unit {unit.unit} of batch {unit.batch_id}", exc) from exc
-        return True
+        written = conditional_write(
+            lambda: self._dynamodb.transact_write_items(TransactItems=items),
+            f"update unit {unit.unit} of batch {unit.batch_id}",
+        )
+        return written is not None
 
 
 def _from_item(item: dict[str, Any]) -> UnitRecord:

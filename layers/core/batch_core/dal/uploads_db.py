@@ -2,7 +2,7 @@ import contextlib
 from typing import Any
 
 from batch_core.dal import keys
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.dal.files_db import FileStore
 from batch_core.errors import InvalidTransition
@@ -63,16 +63,16 @@ class UploadStore:
             "#status = :pending AND claim = :claim",
             {":completed": "completed", ":file": stored.id, ":claim": claim},
         )
-        try:
-            # The claim as the request token: botocore's own retry of a transaction that did commit succeeds
-            # again instead of failing its condition.
-            self._dynamodb.transact_write_items(
+        # The claim as the request token: botocore's own retry of a transaction that did commit succeeds
+        # again instead of failing its condition.
+        written = conditional_write(
+            lambda: self._dynamodb.transact_write_items(
                 TransactItems=[{"Update": completed}, self._files.put_item(stored)], ClientRequestToken=claim
-            )
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                raise InvalidTransition(f"upload {upload_id} is no longer being completed by this request") from exc
-            raise storage_error(f"could not complete upload {upload_id}", exc) from exc
+            ),
+            f"complete upload {upload_id}",
+        )
+        if written is None:
+            raise InvalidTransition(f"upload {upload_id} is no longer being completed by this request")
 
     def cancel(self, upload_id: str, now: int, claim_seconds: int) -> None:
         """Cancels a pending upload that nobody is completing."""
@@ -100,9 +100,9 @@ class UploadStore:
         }
 
     def _update(self, upload_id: str, expression: str, condition: str, values: dict[str, Any]) -> None:
-        try:
-            self._dynamodb.update_item(**self._update_item(upload_id, expression, condition, values))
-        except AWS_ERRORS as exc:
-            if condition_failed(exc):
-                raise InvalidTransition(f"upload {upload_id} is no longer pending, or is being completed") from exc
-            raise storage_error(f"could not update upload {upload_id}", exc) from exc
+        written = conditional_write(
+            lambda: self._dynamodb.update_item(**self._update_item(upload_id, expression, condition, values)),
+            f"update upload {upload_id}",
+        )
+        if written is None:
+            raise InvalidTransition(f"upload {upload_id} is no longer pending, or is being completed")
