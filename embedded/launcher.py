@@ -17,6 +17,7 @@ from embedded.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = "Ready on"
+TERMINAL = {"completed", "failed", "expired", "cancelled"}
 
 
 @dataclass
@@ -80,6 +81,16 @@ class LaunchedStack:
                 return Answer(answer.status, dict(answer.headers.items()), answer.read())
         except urllib.error.HTTPError as failure:
             return Answer(failure.code, dict(failure.headers.items()), failure.read())
+
+    def wait_for_batch(self, batch_id: str, key: str, timeout: float = 60) -> dict[str, Any]:
+        """Polls the console surface until the batch ends; fails at the deadline."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = self.request("GET", f"/api/client/v1/batches/{batch_id}", key).json()
+            if batch["status"] in TERMINAL:
+                return batch
+            time.sleep(0.2)
+        raise TimeoutError(f"batch {batch_id} did not end in {timeout}s")
 
     def stop(self, timeout: float = 20.0) -> int:
         """Asks the stack to stop (SIGTERM, as a service manager would) and returns its exit code."""

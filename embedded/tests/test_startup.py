@@ -2,7 +2,7 @@ import pytest
 
 from embedded.launcher import LaunchedStack
 from embedded.simulator import Simulator
-from embedded.tests.conftest import CONSOLE, KEY, STACK_ENVIRONMENT, chat_line, wait_for_batch
+from embedded.tests.conftest import CONSOLE, KEY, STACK_ENVIRONMENT, chat_line
 
 
 def test_startup_announces_url_keys_upstream_and_ready(stack: LaunchedStack) -> None:
@@ -27,7 +27,7 @@ def test_upstream_base_url_sends_lines_to_that_server() -> None:
             created = running.request(
                 "POST", CONSOLE, KEY, body={"endpoint": "/v1/chat/completions", "requests": lines}
             )
-            batch = wait_for_batch(running, created.json()["id"])
+            batch = running.wait_for_batch(created.json()["id"], KEY)
         finally:
             assert running.stop() == 0
     finally:

@@ -1,4 +1,3 @@
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +8,6 @@ from embedded.launcher import Answer, LaunchedStack
 KEY_A = "e2e-key-a"
 KEY_B = "e2e-key-b"
 CONSOLE = "/api/client/v1/batches"
-TERMINAL = {"completed", "failed", "expired", "cancelled"}
 STACK_ENVIRONMENT = {
     "BATCH_API_KEYS": f"tenant-a={KEY_A},tenant-b={KEY_B}",
     "WORK_UNIT_LINES": "10",
@@ -27,13 +25,7 @@ class RunningStack(LaunchedStack):
         return self.request(method, path, key, body, raw)
 
     def wait(self, batch_id: str, key: str = KEY_A, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            batch = self.call("GET", f"{CONSOLE}/{batch_id}", key).json()
-            if batch["status"] in TERMINAL:
-                return batch
-            time.sleep(0.2)
-        raise TimeoutError(f"batch {batch_id} did not end in {timeout}s")
+        return self.wait_for_batch(batch_id, key, timeout)
 
 
 @pytest.fixture(scope="session")
