@@ -132,7 +132,7 @@ def _setup(source: Path, lines: int) -> tuple[Settings, str]:
         status="validating",
         completion_window="24h",
         input_key=key,
-        input_uploaded=True,
+        lines_from_file=True,
         created_at=now,
         expires_at=now + 86400,
     )

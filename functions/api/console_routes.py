@@ -8,7 +8,7 @@ from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
 from batch_core.idempotency import CreateOnce
-from batch_core.lines import list_items
+from batch_core.items import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.console import ConsoleBatch, ConsoleBatchList, ConsoleItemList

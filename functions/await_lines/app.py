@@ -5,7 +5,7 @@ from batch_core.dal.stores import Stores
 from batch_core.models.workflow import AwaitTask
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
-from batch_core.tracking import await_lines
+from batch_core.workflow.signals import await_lines
 
 STORES = Stores.from_settings(Settings())
 

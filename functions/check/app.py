@@ -7,7 +7,7 @@ from batch_core.dal.stores import Stores
 from batch_core.models.workflow import BatchTask
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
-from batch_core.tracking import check_batch
+from batch_core.workflow.decisions import check_batch
 
 SETTINGS = Settings()
 STORES = Stores.from_settings(SETTINGS)

@@ -7,7 +7,7 @@ from batch_core.dal.stores import Stores
 from batch_core.models.workflow import BatchTask
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
-from batch_core.tracking import expire_batch
+from batch_core.workflow.decisions import expire_batch
 
 STORES = Stores.from_settings(Settings())
 
@@ -17,4 +17,6 @@ STORES = Stores.from_settings(Settings())
 @event_parser(model=BatchTask)
 def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
-    return expire_batch(STORES, task.batch_id).model_dump()
+    closed = expire_batch(STORES, task.batch_id)
+    logger.info("expired", extra={"units_closed": closed})
+    return {"units_closed": closed}

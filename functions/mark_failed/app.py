@@ -7,7 +7,7 @@ from batch_core.dal.stores import Stores
 from batch_core.models.workflow import MarkFailedTask
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
-from batch_core.tracking import mark_failed
+from batch_core.workflow.decisions import mark_failed
 
 STORES = Stores.from_settings(Settings())
 

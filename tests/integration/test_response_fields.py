@@ -42,6 +42,7 @@ INTERNAL_FIELDS = {
     "cancel_swept",
     "finisher_claimed",
     "input_uploaded",
+    "lines_from_file",
 }
 # The console's batch names the object in the tenant's own bucket it reads or writes: that object_key is a name
 # the tenant chose or sees in its bucket listing, not an S3 key.

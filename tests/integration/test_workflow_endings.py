@@ -110,7 +110,7 @@ def _history(system: LocalSystem, batch_id: str) -> list[dict[str, Any]]:
 
 def _cycles_over(window_seconds: int, watchdog_seconds: int) -> int:
     """How many times the workflow awaits over a whole window that nothing ends early."""
-    from batch_core.tracking import watchdog_wait
+    from batch_core.workflow.watchdog import watchdog_wait
 
     elapsed, cycles = 0, 0
     while elapsed < window_seconds:
@@ -122,8 +122,8 @@ def _cycles_over(window_seconds: int, watchdog_seconds: int) -> int:
 def test_the_watchdog_loop_fits_the_execution_history_for_the_longest_window(
     console: Console, system: LocalSystem
 ) -> None:
-    from batch_core import tracking
     from batch_core.models.batch import MAX_WINDOW_SECONDS
+    from batch_core.workflow import watchdog
 
     batch_id = console.create(
         {"endpoint": CHAT, "requests": [chat_line("idle", "x")], "completion_window": "8s"}
@@ -141,11 +141,11 @@ def test_the_watchdog_loop_fits_the_execution_history_for_the_longest_window(
     assert len(checks) >= 4 and len(cycles) == 1
     [per_cycle] = cycles
     outside = len(events) - per_cycle * (len(checks) - 1)
-    assert per_cycle <= tracking.EVENTS_PER_CYCLE
-    assert outside <= tracking.OUTSIDE_CYCLES_EVENTS
+    assert per_cycle <= watchdog.EVENTS_PER_CYCLE
+    assert outside <= watchdog.OUTSIDE_CYCLES_EVENTS
     minimum_watchdog = int(system.stack.template["Parameters"]["WatchdogSeconds"]["MinValue"])
-    worst = _cycles_over(MAX_WINDOW_SECONDS, minimum_watchdog) + tracking.EARLY_WAKES
-    assert outside + worst * per_cycle + tracking.RETRY_EVENTS <= tracking.HISTORY_LIMIT
+    worst = _cycles_over(MAX_WINDOW_SECONDS, minimum_watchdog) + watchdog.EARLY_WAKES
+    assert outside + worst * per_cycle + watchdog.RETRY_EVENTS <= watchdog.HISTORY_LIMIT
 
 
 def test_an_execution_stopped_outside_the_workflow_ends_its_batch_failed(console: Console, system: LocalSystem) -> None:

@@ -11,8 +11,8 @@ from batch_core.executor import fail_work_unit
 from batch_core.models.batch import RequestCounts
 from batch_core.models.line import LineResult
 from batch_core.models.usage import Usage
-from batch_core.tracking import await_lines
 from batch_core.upstream import UpstreamReply
+from batch_core.workflow.signals import await_lines
 from tests.unit.fakes.queue import Signal
 from tests.unit.fakes.upstream import TableUpstream, answered, status
 from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run

@@ -7,7 +7,7 @@ from batch_core.batches import cancel_batch
 from batch_core.dal.stores import Stores
 from batch_core.finalize import finalize_batch
 from batch_core.models.file import error_file_id, output_file_id
-from batch_core.tracking import check_batch
+from batch_core.workflow.decisions import check_batch
 from tests.unit.fakes.upstream import TableUpstream, answered, status
 from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run, run_all
 

@@ -8,7 +8,7 @@ from batch_core.batches import cancel_batch
 from batch_core.errors import InvalidLines
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
-from batch_core.tracking import Decision, check_batch
+from batch_core.workflow.decisions import Decision, check_batch
 from tests.unit.given import (
     SETTINGS,
     TENANT,

@@ -1,6 +1,6 @@
 import pytest
 
-from batch_core.tracking import MAX_CYCLES, watchdog_wait
+from batch_core.workflow.watchdog import MAX_CYCLES, watchdog_wait
 
 DAY = 86_400
 

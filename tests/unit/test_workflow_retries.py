@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from batch_core.tracking import EVENTS_PER_RETRY, OUTSIDE_CYCLES_EVENTS, TASK_RETRIES
+from batch_core.workflow.watchdog import EVENTS_PER_RETRY, OUTSIDE_CYCLES_EVENTS, TASK_RETRIES
 
 STATES: dict[str, dict[str, Any]] = json.loads((Path(__file__).parents[2] / "statemachine/batch.asl.json").read_text())[
     "States"

@@ -81,7 +81,7 @@ def _create_from_bucket(
         window,
         total=0,
         input_file=source,
-        input_uploaded=True,
+        lines_from_file=True,
         output_bucket_key=request.output_bucket_key,
         **_pinned(stores, source_key, "input_file"),
     )
@@ -106,7 +106,7 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
         window,
         total=0,
         input_file_id=stored.id,
-        input_uploaded=True,
+        lines_from_file=True,
         **_pinned(stores, stored.object_key, "input_file_id"),
     )
 

@@ -13,8 +13,9 @@ from batch_core.models.usage import Usage
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import Settings
-from batch_core.tracking import close_unit, signal_if_finished
 from batch_core.upstream import RetryLater, Upstream, run_line
+from batch_core.workflow.closing import close_unit
+from batch_core.workflow.signals import signal_if_finished
 
 
 def run_work_unit(

@@ -6,10 +6,11 @@ from batch_core.buckets import store_batch_output
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidTransition
 from batch_core.files import register_batch_files
-from batch_core.lines import iter_lines, to_output_line
+from batch_core.line_views import iter_lines
 from batch_core.models.status import BatchStatus
+from batch_core.output_lines import to_output_line
 from batch_core.settings import Settings
-from batch_core.tracking import load_batch
+from batch_core.workflow.loading import load_batch
 
 _TIMESTAMP = {
     BatchStatus.COMPLETED: "completed_at",

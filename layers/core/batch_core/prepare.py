@@ -11,8 +11,8 @@ from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import Settings
-from batch_core.tracking import load_batch
 from batch_core.validation import LineValidator
+from batch_core.workflow.loading import load_batch
 
 _STORE_CONCURRENCY = 8
 
@@ -26,7 +26,7 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     if batch.status not in PREPARABLE:
         return
     copy_source(stores, batch)
-    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.input_uploaded)
+    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.lines_from_file)
     units = list(plan_units(stores, batch, validator, settings.work_unit_lines))
     batch = stores.batches.plan(batch_id, total=validator.count, units=len(units), unit_lines=settings.work_unit_lines)
     ttl = settings.batch_ttl(batch.expires_at)

@@ -4,8 +4,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from batch_core.dal.stores import Stores
-from batch_core.lines import iter_finished_lines, to_output_line
+from batch_core.line_views import iter_finished_lines
 from batch_core.models.batch import Batch
+from batch_core.output_lines import to_output_line
 from batch_core.responses import RESPONSE_LIMIT_BYTES
 
 # Escaping only grows the text, so a longer document cannot fit a Lambda answer and streams to S3 at once;

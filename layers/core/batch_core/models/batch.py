@@ -1,7 +1,7 @@
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from batch_core.models.bounds import ConsoleMetadata, Identifier, Name, OpenAIMetadata, echo
 from batch_core.models.status import TERMINAL, BatchStatus
@@ -94,7 +94,9 @@ class Batch(BaseModel):
     source_etag: str | None = None
     input_file: FileRef | None = None
     input_file_id: str | None = None
-    input_uploaded: bool = False
+    # The client wrote the lines as a JSONL file, so each names its custom_id (records before the rename
+    # hold `input_uploaded`).
+    lines_from_file: bool = Field(default=False, validation_alias=AliasChoices("lines_from_file", "input_uploaded"))
     output_bucket_key: str | None = None
     output_object_key: str | None = None
     output_key: str | None = None
@@ -121,3 +123,7 @@ class Batch(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def every_line_done(self) -> bool:
+        return self.request_counts.done >= self.request_counts.total

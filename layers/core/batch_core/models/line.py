@@ -40,3 +40,12 @@ class LineResult(BaseModel):
 def line_id(batch_id: str, index: int) -> str:
     """A line's output id: stable, so a line run twice still reports one id."""
     return "batch_req_" + hashlib.sha256(f"{batch_id}:{index}".encode()).hexdigest()[:24]
+
+
+# What a line that never ran reports as its error, by its status.
+UNRUN_ERRORS = {
+    "cancelled": LineError(code="batch_cancelled", message="The batch was cancelled before this request ran."),
+    "expired": LineError(
+        code="batch_expired", message="This request could not be executed before the completion window expired."
+    ),
+}

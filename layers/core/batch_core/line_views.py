@@ -1,26 +1,19 @@
-"""Per-line views of a batch, read from its work units and their output objects, always in input order."""
+"""Per-line views of a batch, merged from its work units' states, their output objects and (for lines that did not
+run) its input, always in input order."""
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 
 from batch_core.dal.stores import Stores
 from batch_core.inputs import read_unit_lines
 from batch_core.models.batch import Batch
-from batch_core.models.item import Item, OutputLine, OutputResponse
-from batch_core.models.line import LineError, LineResult, LineStatus, line_id
+from batch_core.models.line import LineResult, LineStatus
 from batch_core.models.status import UnitState
 from batch_core.models.work_unit import UnitRecord
 
 _READ_AHEAD_UNITS = 8
-UNRUN_ERRORS = {
-    "cancelled": LineError(code="batch_cancelled", message="The batch was cancelled before this request ran."),
-    "expired": LineError(
-        code="batch_expired", message="This request could not be executed before the completion window expired."
-    ),
-}
 # The status of a line that has no result yet, from its unit's state.
 _UNRUN_STATUS: dict[UnitState, LineStatus] = {
     UnitState.PENDING: "pending",
@@ -96,17 +89,9 @@ def _unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, parts: list[byte
         yield LineView(index, custom_ids[index], _UNRUN_STATUS.get(unit.state, "pending"), None)
 
 
-def list_items(stores: Stores, batch: Batch, *, status: str | None, limit: int, skip: int) -> list[Item]:
-    limit, skip = max(1, min(limit, 1000)), max(0, skip)
-    if not batch.units:
-        return []
-    if status is None:
-        first_unit, last_unit = skip // batch.unit_lines, (skip + limit - 1) // batch.unit_lines
-        chosen = iter_lines(stores, batch, first_unit=first_unit, last_unit=last_unit)
-        views = (view for view in chosen if view.index >= skip)
-        return [to_item(batch, view) for view in islice(views, limit)]
-    matching = (view for view in iter_lines(stores, batch, units=_may_hold(status)) if view.status == status)
-    return [to_item(batch, view) for view in islice(matching, skip, skip + limit)]
+def lines_in(stores: Stores, batch: Batch, status: str) -> Iterator[LineView]:
+    """The lines in `status`, in input order."""
+    return (view for view in iter_lines(stores, batch, units=_may_hold(status)) if view.status == status)
 
 
 def _may_hold(status: str) -> Callable[[UnitRecord], bool]:
@@ -121,36 +106,7 @@ def _may_hold(status: str) -> Callable[[UnitRecord], bool]:
 
 def iter_finished_lines(stores: Stores, batch: Batch, status: str | None = None) -> Iterator[LineView]:
     """The lines that ran (succeeded or failed), optionally one of the two, in input order."""
-    wanted = {status} if status else {"succeeded", "failed"}
-    ran = _may_hold(status) if status else (lambda unit: unit.n_succeeded + unit.n_failed > 0)
-    return (view for view in iter_lines(stores, batch, units=ran) if view.status in wanted)
-
-
-def to_item(batch: Batch, view: LineView) -> Item:
-    result = view.result
-    error = result.error if result else UNRUN_ERRORS.get(view.status)
-    return Item(
-        id=line_id(batch.id, view.index),
-        index=view.index,
-        custom_id=view.custom_id,
-        status=view.status,
-        response_status_code=result.status_code if result else None,
-        response_body=result.body if result else None,
-        error_message=error.message if error else None,
-        usage=result.usage if result else None,
-        started_at=result.started_at if result else None,
-        ended_at=result.ended_at if result else None,
-    )
-
-
-def to_output_line(batch: Batch, view: LineView) -> OutputLine:
-    result = view.result
-    response = None
-    if result and result.status_code is not None:
-        response = OutputResponse(status_code=result.status_code, request_id=result.request_id, body=result.body)
-    return OutputLine(
-        id=line_id(batch.id, view.index),
-        custom_id=view.custom_id,
-        response=response,
-        error=result.error if result else UNRUN_ERRORS.get(view.status),
-    )
+    if status:
+        return lines_in(stores, batch, status)
+    ran = (view for view in iter_lines(stores, batch, units=lambda unit: unit.n_succeeded + unit.n_failed > 0))
+    return (view for view in ran if view.status in ("succeeded", "failed"))

@@ -6,8 +6,9 @@ from batch_core.batches import cancel_batch
 from batch_core.finalize import finalize_batch
 from batch_core.models.batch import RequestCounts
 from batch_core.models.status import ACTIVE
-from batch_core.tracking import Decision, await_lines, check_batch, expire_batch, mark_failed, signal_if_finished
 from batch_core.upstream import UpstreamReply
+from batch_core.workflow.decisions import Decision, check_batch, expire_batch, mark_failed
+from batch_core.workflow.signals import await_lines, signal_if_finished
 from tests.unit.fakes.queue import Signal
 from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run, run_all
@@ -37,9 +38,11 @@ def test_a_batch_past_its_window_expires_and_its_unfinished_units_with_it() -> N
     stores.units.claim(batch.id, 1, now=int(time.time()), lease_seconds=SETTINGS.lease_seconds)
     stores.batches.update(batch.id, while_in=ACTIVE, changes={"expires_at": int(time.time()) - 1})
 
-    decisions = [check_batch(stores, SETTINGS, batch.id), expire_batch(stores, batch.id)]
+    decision = check_batch(stores, SETTINGS, batch.id)
+    closed = expire_batch(stores, batch.id)
 
-    assert decisions == [Decision(next="expire", outcome="expired"), Decision(next="finalize", outcome="expired")]
+    assert decision == Decision(next="expire", outcome="expired")
+    assert closed == 2
     assert [unit.state for unit in stores.units.list(batch.id)] == ["done", "expired", "expired"]
     assert current(stores, batch).request_counts == RequestCounts(total=7, completed=3, expired=4)
 
