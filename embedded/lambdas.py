@@ -9,10 +9,15 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from embedded.template import Stack
+from embedded.template import FunctionSpec, Stack
+
+# One function loads at a time: loading forgets and re-imports its sibling modules, which a concurrent
+# load of the same function would be importing.
+_LOADING = threading.Lock()
 
 
 @dataclass
@@ -76,15 +81,8 @@ class LocalLambdas:
     def _module(self, name: str) -> ModuleType:
         modules: dict[str, ModuleType] = self._environments.__dict__.setdefault("modules", {})
         if name not in modules:
-            spec = self.stack.functions[name]
-            if str(spec.code_uri) not in sys.path:
-                sys.path.append(str(spec.code_uri))  # Lambda puts the function's own folder on the path
-            module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
-            loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
-            assert loader_spec and loader_spec.loader
-            module = importlib.util.module_from_spec(loader_spec)
-            loader_spec.loader.exec_module(module)
-            modules[name] = module
+            with _LOADING:
+                modules[name] = _load(self.stack.functions[name])
         return modules[name]
 
     def moto_invoke(self, method: Any) -> Any:
@@ -106,3 +104,24 @@ class LocalLambdas:
             return json.dumps(result).encode()
 
         return invoke
+
+
+def _load(spec: FunctionSpec) -> ModuleType:
+    if str(spec.code_uri) not in sys.path:
+        sys.path.append(str(spec.code_uri))  # Lambda puts the function's own folder on the path
+    _forget_modules_of(spec.code_uri)
+    module_file = spec.code_uri / (spec.handler.rsplit(".", 1)[0] + ".py")
+    loader_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", module_file)
+    assert loader_spec and loader_spec.loader
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def _forget_modules_of(folder: Path) -> None:
+    """A function's sibling modules (the api's `runtime`, its routers) build stores at import from the
+    environment: each local system imports them afresh, as each Lambda container would."""
+    for name, module in list(sys.modules.items()):
+        source = getattr(module, "__file__", None)
+        if source and Path(source).parent == folder:
+            del sys.modules[name]

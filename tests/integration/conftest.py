@@ -96,17 +96,26 @@ def simulator() -> Iterator[Simulator]:
 
 @pytest.fixture
 def system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
+    with started_system(simulator, monkeypatch) as local:
+        yield local
+
+
+@contextlib.contextmanager
+def started_system(simulator: Simulator, monkeypatch: pytest.MonkeyPatch, **environment: str) -> Iterator[LocalSystem]:
+    """The template deployed on a fresh moto, with tenants a and b, the functions' environment being
+    TEST_ENVIRONMENT with `environment` over it."""
+    variables = {**TEST_ENVIRONMENT, **environment}
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}),
         LocalSystem.start(
             parameters={"UpstreamBaseUrl": simulator.base_url, "UpstreamApiKey": UPSTREAM_KEY},
-            environment=TEST_ENVIRONMENT,
+            environment=variables,
             set_env=monkeypatch.setenv,
         ) as local,
     ):
         # The executor's local Lambda timeout as these settings know it, so its attempts are time-boxed for real.
         executor = local.stack.functions[local.stack.ref("ExecutorFunction")]
-        executor.timeout_seconds = float(TEST_ENVIRONMENT["EXECUTOR_TIMEOUT_SECONDS"])
+        executor.timeout_seconds = float(variables["EXECUTOR_TIMEOUT_SECONDS"])
         local.add_api_key(KEY_A, "tenant-a")
         local.add_api_key(KEY_B, "tenant-b")
         yield local
@@ -151,3 +160,9 @@ def queue_url(system: LocalSystem, logical_id: str) -> str:
 
 def set_queue(system: LocalSystem, logical_id: str, **attributes: str) -> None:
     boto3.client("sqs").set_queue_attributes(QueueUrl=queue_url(system, logical_id), Attributes=attributes)
+
+
+def table_holds_only_api_keys(system: LocalSystem) -> bool:
+    """Nothing but the tenants' API keys is stored: the table has as many items as the key store lists."""
+    items = boto3.client("dynamodb").scan(TableName=system.stack.ref("BatchTable"), Select="COUNT")
+    return items["Count"] == len(system.stores.api_keys.list())

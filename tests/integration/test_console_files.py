@@ -8,7 +8,7 @@ import requests
 
 from batch_core.dal.objects_db import ObjectStore
 from embedded.system import LocalSystem
-from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines
+from tests.integration.conftest import KEY_B, Console, chat_line, input_file_lines, table_holds_only_api_keys
 
 BUCKETS = "/api/client/v1/files/buckets"
 
@@ -309,8 +309,7 @@ def test_an_oversized_upload_field_is_400_and_writes_nothing(
     assert (inline.status, inline.json()) == (400, {"error": message})
     assert (presigned.status, presigned.json()) == (400, {"error": message})
     assert boto3.client("s3").list_objects_v2(Bucket=system.stack.ref("BatchBucket"))["KeyCount"] == 0
-    items = boto3.client("dynamodb").scan(TableName=system.stack.ref("BatchTable"))["Items"]
-    assert all(item["pk"]["S"].startswith("APIKEY#") for item in items)
+    assert table_holds_only_api_keys(system)
 
 
 def test_an_object_key_past_the_bound_is_404_not_a_storage_error(console: Console) -> None:

@@ -6,8 +6,9 @@ import boto3
 import pytest
 
 from batch_core import responses, results
+from embedded.simulator import Simulator
 from embedded.system import LocalSystem
-from tests.integration.conftest import CONSOLE, Console, chat_line
+from tests.integration.conftest import CONSOLE, Console, chat_line, started_system
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -149,3 +150,17 @@ def test_a_response_escaped_past_the_limit_is_measured_as_lambda_counts_it(
 
     assert len(inline) < 100_000 < len(json.dumps(inline.decode()))
     assert answer.status == 302 and _spooled(system, answer.headers["location"]) == inline
+
+
+def test_each_local_system_runs_the_api_function_with_its_own_settings(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The api function's sibling modules build settings at import, as a Lambda container does: a second
+    system started in the same process must not answer with the first one's."""
+    lines = [chat_line(f"c{n}", "hi") for n in range(3)]
+    answers = []
+    for most_lines in ("100", "2"):
+        with started_system(simulator, monkeypatch, MAX_LINES_PER_BATCH=most_lines) as local:
+            answers.append(Console(local).create({"endpoint": "/v1/chat/completions", "requests": lines}).status)
+
+    assert answers == [201, 400]

@@ -5,7 +5,7 @@ import boto3
 import pytest
 
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line, queue_url
+from tests.integration.conftest import Console, chat_line, queue_url, table_holds_only_api_keys
 
 CHAT = "/v1/chat/completions"
 EMBED = "/v1/embeddings"
@@ -101,8 +101,7 @@ def test_body_that_is_not_json_is_400(console: Console, system: LocalSystem) -> 
 
 def _assert_nothing_stored_or_queued(system: LocalSystem) -> None:
     assert boto3.client("s3").list_objects_v2(Bucket=system.stack.ref("BatchBucket"))["KeyCount"] == 0
-    items = boto3.client("dynamodb").scan(TableName=system.stack.ref("BatchTable"))["Items"]
-    assert all(item["pk"]["S"].startswith("APIKEY#") for item in items)
+    assert table_holds_only_api_keys(system)
     attributes = boto3.client("sqs").get_queue_attributes(
         QueueUrl=queue_url(system, "WorkQueue"), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]

@@ -6,7 +6,7 @@ import pytest
 
 from batch_core.models.line import LineResult, RequestLine
 from batch_core.settings import Settings
-from batch_core.upstream import RetryLater, UpstreamReply, UpstreamUnreachable, _retry_after, run_line
+from batch_core.upstream import RetryLater, UpstreamReply, UpstreamUnreachable, retry_after_seconds, run_line
 
 SETTINGS = Settings(max_line_attempts=3, retry_base_seconds=2, retry_max_seconds=10)
 LINE = RequestLine(custom_id="c", url="/v1/chat/completions", body={"model": "m", "messages": []})
@@ -102,11 +102,11 @@ def test_ok_status_with_a_non_json_body_fails_clearly() -> None:
 
 
 def test_retry_after_may_be_an_http_date() -> None:
-    delay = _retry_after(formatdate(usegmt=True, timeval=time.time() + 20))
+    delay = retry_after_seconds(formatdate(usegmt=True, timeval=time.time() + 20))
 
     assert delay is not None and 18 <= delay <= 20
 
 
 @pytest.mark.parametrize(("header", "seconds"), [("inf", None), ("nan", None), ("1e300", 86400.0), ("-5", 0.0)])
 def test_retry_after_is_at_most_a_day_and_never_unbounded(header: str, seconds: float | None) -> None:
-    assert _retry_after(header) == seconds
+    assert retry_after_seconds(header) == seconds

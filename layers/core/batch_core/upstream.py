@@ -70,7 +70,7 @@ class Upstream:
             status=answer.status,
             body=answer.data,
             request_id=answer.headers.get("x-request-id"),
-            retry_after=_retry_after(answer.headers.get("retry-after")),
+            retry_after=retry_after_seconds(answer.headers.get("retry-after")),
         )
 
 
@@ -165,7 +165,7 @@ def _backoff(attempt: int, settings: Settings) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
-def _retry_after(header: str | None) -> float | None:
+def retry_after_seconds(header: str | None) -> float | None:
     """Seconds from the header (a number or an HTTP date), at most a day: a longer pause is no use to a window."""
     if not header:
         return None
