@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) -m bench.latency
 	$(PY) -m bench.requests
 	$(PY) -m bench.scale
+	$(PY) -m bench.flow
 
 build: $(STAMP)
 	$(VENV)/bin/sam build

@@ -79,7 +79,7 @@ def watch(client: BatchClient, batch: dict[str, Any], poll_seconds: float) -> in
     while True:
         counts = batch["request_counts"]
         done = counts["completed"] + counts["failed"] + counts["cancelled"] + counts.get("expired", 0)
-        progress.update(done, counts["failed"], batch["status"])
+        progress.update(done, counts["failed"], batch["status"], batch.get("waiting_for_capacity"))
         if batch["status"] in TERMINAL:
             break
         time.sleep(poll_seconds)

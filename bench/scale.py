@@ -143,15 +143,15 @@ def _setup(source: Path, lines: int) -> tuple[Settings, str]:
 def _run_units(settings: Settings, batch_id: str) -> None:
     from batch_core.executor import run_work_unit
     from batch_core.models.work_unit import WorkUnit
-    from batch_core.upstream import Upstream
+    from batch_core.upstream import Upstreams
 
     stores = Stores.from_settings(settings)
-    upstream = Upstream.from_settings(settings, stores.secrets)
+    upstreams = Upstreams.from_settings(settings, stores)
     units = [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in stores.units.list(batch_id)]
 
     def run(unit: WorkUnit) -> float | None:
         deadline = time.monotonic() + 900
-        return run_work_unit(stores, settings, unit, upstream, delivery=f"bench-{unit.unit}", deadline=deadline)
+        return run_work_unit(stores, settings, unit, upstreams, delivery=f"bench-{unit.unit}", deadline=deadline)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(run, units))

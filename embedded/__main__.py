@@ -10,6 +10,7 @@ import threading
 from batch_core.auth import check_api_key, check_tenant_id
 from batch_core.errors import InvalidInput
 from batch_core.settings import Settings
+from embedded.rate_limits import parse_limits
 from embedded.stack import LocalStack, StackOptions
 
 
@@ -45,6 +46,7 @@ def main() -> None:
         upstream_api_key=os.environ.get("UPSTREAM_API_KEY", ""),
         simulator_latency_seconds=float(os.environ.get("SIMULATOR_LATENCY_SECONDS", "0")),
         simulator_fault_rate=float(os.environ.get("SIMULATOR_FAULT_RATE", "0")),
+        simulator_rate_limits=parse_limits(os.environ.get("SIMULATOR_RPM"), os.environ.get("SIMULATOR_TPM")),
         environment={name: value for name, value in os.environ.items() if name in settings_names},
         parameters={"ExecutorConcurrency": os.environ["EXECUTOR_CONCURRENCY"]}
         if "EXECUTOR_CONCURRENCY" in os.environ

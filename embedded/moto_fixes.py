@@ -7,6 +7,7 @@ import copy
 import functools
 import json
 import threading
+from collections import Counter
 from typing import Any
 
 from moto.core.utils import unix_time
@@ -14,7 +15,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
-from moto.sqs.models import Message, SQSBackend
+from moto.sqs.models import Message, Queue, SQSBackend
 
 _WRITES = threading.RLock()  # a transaction calls the other write methods
 _ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"})
@@ -116,3 +117,25 @@ def retention_period_alone(method: Any) -> Any:
         return message.sent_timestamp / 1000 + retention_seconds > unix_time()  # type: ignore[operator]
 
     return within_retention
+
+
+def fair_queue_order(messages: property) -> property:
+    """`Queue.messages` (a property): moto hands out a standard queue's visible messages oldest first, whatever
+    their MessageGroupId. An SQS fair queue (a standard queue whose messages carry a group) serves instead the
+    groups with the fewest messages in flight first, so one tenant's backlog does not hold back another's few
+    messages. The replacement orders a standard queue's visible messages by their group's messages in flight
+    plus their place within the group (round-robin between groups); a FIFO queue keeps moto's order."""
+
+    def fair(self: Queue) -> list[Message]:
+        visible: list[Message] = messages.fget(self)  # type: ignore[misc]
+        if self.fifo_queue or not any(message.group_id for message in visible):
+            return visible
+        in_flight = Counter(message.group_id for message in self.pending_messages if not message.visible)
+        places: Counter[str | None] = Counter()
+        ranked = []
+        for position, message in enumerate(visible):
+            ranked.append((in_flight[message.group_id] + places[message.group_id], position, message))
+            places[message.group_id] += 1
+        return [message for _, _, message in sorted(ranked, key=lambda entry: entry[:2])]
+
+    return property(fair)

@@ -14,7 +14,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoResult
-from moto.sqs.models import SQSBackend
+from moto.sqs.models import Queue, SQSBackend
 
 from embedded import moto_fixes
 from embedded.lambdas import LocalLambdas
@@ -57,6 +57,7 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
         Patch(dynamodb_models, "copy", moto_fixes.tables_by_reference),
         Patch(DynamoResult, "execute_result", moto_fixes.items_as_plain_json),
         Patch(SQSBackend, "is_message_valid_based_on_retention_period", moto_fixes.retention_period_alone),
+        Patch(Queue, "messages", moto_fixes.fair_queue_order),
         Patch(LambdaSimpleBackend, "invoke", lambdas.moto_invoke),
     )
 

@@ -2,7 +2,8 @@
 configurable latency, and faults injected by markers in the request text:
 `[fault:429x2]` (the first two requests with this body get 429 + Retry-After), `[fault:500x1]`,
 `[fault:timeout]`, `[fault:notjson]`, `[fault:400]` (always), and `[slow:2]` (answers after two
-seconds). A fault rate adds random 429s and 503s to the other requests."""
+seconds). A fault rate adds random 429s and 503s to the other requests. Rate limits per model
+(`rate_limits`, see embedded/rate_limits.py) answer 429 past the pace, with OpenAI's headers."""
 
 import hashlib
 import json
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from embedded.rate_limits import ModelLimit, RateLimiter
 
 _FAULT = re.compile(r"\[fault:(\w+?)(?:x(\d+))?\]")
 _SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
@@ -35,6 +38,7 @@ class Simulator:
         api_key: str | None = None,
         retry_after_seconds: float = 1.0,
         timeout_seconds: float = 5.0,
+        rate_limits: dict[str, ModelLimit] | None = None,
     ):
         self.latency_seconds = latency_seconds
         self.fault_rate = fault_rate
@@ -44,6 +48,7 @@ class Simulator:
         self.timeout_seconds = timeout_seconds
         self.calls: Counter[str] = Counter()
         self.load = Load()
+        self.rate_limits = RateLimiter(rate_limits or {})
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -73,6 +78,16 @@ class Simulator:
             self.calls[text] += 1
             seen = self.calls[text]
             unlucky = self.fault_rate > 0 and self._random.random() < self.fault_rate
+        admitted, limit_headers = self.rate_limits.admit(str(request.get("model")), _tokens_asked(request, text))
+        if not admitted:
+            status, headers, data = _error(429, "rate_limit_exceeded", "Rate limit reached for the simulator's model.")
+            return status, {**headers, **limit_headers}, data
+        status, headers, data = self._reply(path, request, text, seen, unlucky)
+        return status, {**headers, **limit_headers}, data
+
+    def _reply(
+        self, path: str, request: dict[str, Any], text: str, seen: int, unlucky: bool
+    ) -> tuple[int, dict[str, str], bytes]:
         fault = _FAULT.search(text)
         if fault and (fault.group(2) is None or seen <= int(fault.group(2))):
             return self._fault(fault.group(1))
@@ -141,6 +156,16 @@ def _text(request: dict[str, Any]) -> str:
         return " ".join(part if isinstance(part, str) else json.dumps(part) for part in parts)
     value = request.get("input", "")
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _tokens_asked(request: dict[str, Any], text: str) -> int:
+    """What the request counts against a tokens-per-minute limit, as OpenAI counts it: its prompt, and the
+    most the reply may hold (`max_tokens`), else the reply it gets."""
+    prompt = count_tokens(text)
+    if "input" in request:
+        return prompt
+    most = request.get("max_completion_tokens") or request.get("max_tokens")
+    return prompt + (int(most) if most else prompt + 4)
 
 
 def _chat(request: dict[str, Any], text: str) -> dict[str, Any]:

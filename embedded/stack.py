@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 from embedded.front import HttpFront
 from embedded.pollers import QueuePoller
 from embedded.ports import free_port
+from embedded.rate_limits import ModelLimit
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
 
@@ -29,6 +30,7 @@ class StackOptions:
     upstream_api_key: str = ""
     simulator_latency_seconds: float = 0.0
     simulator_fault_rate: float = 0.0
+    simulator_rate_limits: dict[str, ModelLimit] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
 
@@ -107,6 +109,7 @@ class LocalStack:
             latency_seconds=self.options.simulator_latency_seconds,
             fault_rate=self.options.simulator_fault_rate,
             api_key=key,
+            rate_limits=self.options.simulator_rate_limits,
         ).start()
         return self.simulator.base_url, key
 

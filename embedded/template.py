@@ -200,6 +200,12 @@ class _Deployer:
         )
         return {"Ref": secret["ARN"], "Id": name}
 
+    def _aws_ssm_parameter(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+        name = self._name(logical_id)
+        value = str(self.resolve(properties["Value"]))
+        self.aws.client("ssm").put_parameter(Name=name, Type=properties.get("Type", "String"), Value=value)
+        return {"Ref": name}
+
     def _aws_serverless_function(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
         name = self._name(logical_id)
         arn = self._arn("lambda", f"function:{name}")

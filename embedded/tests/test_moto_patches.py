@@ -10,7 +10,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoResult
-from moto.sqs.models import SQSBackend
+from moto.sqs.models import Queue, SQSBackend
 
 from embedded.lambdas import LocalLambdas
 from embedded.moto_patches import MotoVersionMismatch, moto_patches
@@ -25,7 +25,7 @@ ITEM = {
     "parts": {"L": [{"S": "part-a"}]},
     "flags": {"M": {"done": {"BOOL": True}, "note": {"NULL": True}}},
 }
-PATCHED_OWNERS = (DynamoDBBackend, DynamoResult, SQSBackend, LambdaSimpleBackend, dynamodb_models)
+PATCHED_OWNERS = (DynamoDBBackend, DynamoResult, SQSBackend, Queue, LambdaSimpleBackend, dynamodb_models)
 
 
 @pytest.fixture
@@ -95,6 +95,23 @@ def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(table: A
     assert "Item" not in table.get_item(TableName="t", Key=new_key)
 
 
+def test_a_standard_queue_with_message_groups_serves_the_group_with_fewest_in_flight_first(
+    lambdas: LocalLambdas,
+) -> None:
+    with moto_patches(lambdas), mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        for n in range(6):
+            sqs.send_message(QueueUrl=url, MessageBody=f"big-{n}", MessageGroupId="big")
+        first = [sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] for _ in range(2)]
+        sqs.send_message(QueueUrl=url, MessageBody="small-0", MessageGroupId="small")
+        sqs.send_message(QueueUrl=url, MessageBody="small-1", MessageGroupId="small")
+        later = [sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] for _ in range(4)]
+
+    assert first == ["big-0", "big-1"]
+    assert later == ["small-0", "small-1", "big-2", "big-3"]
+
+
 def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLambdas) -> None:
     before = _attributes()
 
@@ -112,6 +129,7 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoDBBackend.transact_write_items",
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
+        "Queue.messages",
         "LambdaSimpleBackend.invoke",
         "moto.dynamodb.models.copy",
     }

@@ -10,11 +10,11 @@ from batch_core.executor import run_work_unit
 from batch_core.models.work_unit import WorkUnitMessage
 from batch_core.observability import logger, tracer
 from batch_core.settings import Settings
-from batch_core.upstream import Upstream
+from batch_core.upstream import Upstreams
 
 SETTINGS = Settings()
 STORES = Stores.from_settings(SETTINGS)
-UPSTREAM = Upstream.from_settings(SETTINGS, STORES.secrets)
+UPSTREAMS = Upstreams.from_settings(SETTINGS, STORES)
 
 processor = BatchProcessor(event_type=EventType.SQS, model=WorkUnitMessage, raise_on_entire_batch_failure=False)
 
@@ -26,7 +26,7 @@ def record_handler(record: WorkUnitMessage, lambda_context: LambdaContext) -> No
     logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
     deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000
     try:
-        delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAM, delivery=record.messageId, deadline=deadline)
+        delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAMS, delivery=record.messageId, deadline=deadline)
     except AttemptUnfinished as unfinished:
         STORES.queue.delay(record.receiptHandle, unfinished.seconds)
         raise

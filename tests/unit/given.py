@@ -10,9 +10,11 @@ from batch_core.executor import run_work_unit
 from batch_core.files import upload_file
 from batch_core.models.batch import Batch, CreateBatchRequest, OpenAICreateBatch
 from batch_core.models.file import StoredFile
+from batch_core.models.route import Route, RouteLimits, RouteTable
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
 from batch_core.settings import Settings
+from batch_core.upstream import Upstreams
 from tests.unit.fakes import fake_stores
 from tests.unit.fakes.upstream import TableUpstream
 
@@ -54,16 +56,23 @@ def current(stores: Stores, batch: Batch) -> Batch:
 def run(
     stores: Stores,
     message: WorkUnit,
-    upstream: TableUpstream | None = None,
+    upstream: TableUpstream | Upstreams | None = None,
     delivery: str = "m1",
     seconds: float = INVOCATION_SECONDS,
 ) -> float | None:
     """One delivery of `message` to the executor, in an invocation with `seconds` left."""
     deadline = time.monotonic() + seconds
-    return run_work_unit(stores, SETTINGS, message, upstream or TableUpstream(), delivery=delivery, deadline=deadline)  # type: ignore[arg-type]
+    upstreams = upstream if isinstance(upstream, Upstreams) else routed(upstream or TableUpstream())
+    return run_work_unit(stores, SETTINGS, message, upstreams, delivery=delivery, deadline=deadline)
 
 
-def run_all(stores: Stores, upstream: TableUpstream | None = None) -> None:
+def routed(upstream: TableUpstream, limits: RouteLimits | None = None) -> Upstreams:
+    """Every model routed to `upstream`, with `limits` if given."""
+    route = Route(name="default", base_url="http://upstream.test/v1", limits=limits or RouteLimits())
+    return Upstreams(RouteTable(routes=[route]), lambda _: upstream)
+
+
+def run_all(stores: Stores, upstream: TableUpstream | Upstreams | None = None) -> None:
     """Every unit queued so far runs once."""
     for message in list(stores.queue.sent):  # type: ignore[attr-defined]
         run(stores, message, upstream)

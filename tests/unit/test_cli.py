@@ -17,6 +17,16 @@ def test_progress_line_shows_done_failed_rate_and_eta() -> None:
     assert line == "[##........] 50/200  25%  failed 2  5.0 lines/s  ETA 30s  in_progress"
 
 
+def test_progress_line_shows_the_current_pace_and_the_lines_waiting_for_capacity() -> None:
+    progress = Progress(total=200, stream=io.StringIO(), width=10)
+
+    line = progress.render(done=50, failed=0, status="in_progress", elapsed=100.0, pace=2.5, waiting=(120, 42.4))
+
+    assert line == (
+        "[##........] 50/200  25%  failed 0  2.5 lines/s  ETA 60s  in_progress  waiting for capacity 120 (42s)"
+    )
+
+
 def test_progress_prints_one_line_per_change_when_not_a_terminal() -> None:
     stream = io.StringIO()
     progress = Progress(total=2, stream=stream, width=4)

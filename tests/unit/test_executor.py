@@ -4,18 +4,24 @@ import time
 
 import pytest
 
-from batch_core.batches import cancel_batch
+from batch_core.batches import cancel_batch, create_batch
 from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished
 from batch_core.executor import fail_work_unit
-from batch_core.models.batch import RequestCounts
+from batch_core.flow.limiter import IN_FLIGHT_WAIT_SECONDS
+from batch_core.models.batch import CreateBatchRequest, RequestCounts
+from batch_core.models.console import ConsoleBatch
 from batch_core.models.line import LineResult
+from batch_core.models.openai import OpenAIBatch
+from batch_core.models.route import Route, RouteLimits, RouteTable
 from batch_core.models.usage import Usage
-from batch_core.upstream import UpstreamReply
+from batch_core.models.view import CapacityWait
+from batch_core.prepare import prepare_batch
+from batch_core.upstream import UpstreamReply, Upstreams
 from batch_core.workflow.signals import await_lines
 from tests.unit.fakes.queue import Signal
 from tests.unit.fakes.upstream import TableUpstream, answered, status
-from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run
+from tests.unit.given import CHAT, SETTINGS, TENANT, current, new_stores, prepared, routed, run
 
 
 def saved_lines(stores: Stores, batch_id: str, unit: int = 0) -> list[tuple[int, str | None, str]]:
@@ -119,7 +125,7 @@ def test_a_line_that_cannot_start_before_the_deadline_spends_no_attempt() -> Non
 def test_a_passing_fault_runs_the_unit_again_after_the_retry_after() -> None:
     stores = new_stores()
     batch = prepared(stores, ["a", "b", "c"])
-    upstream = TableUpstream({"b": [status(429, retry_after=30)]})
+    upstream = TableUpstream({"b": [status(503, retry_after=30)]})
 
     wait = run(stores, stores.queue.sent[0], upstream)
 
@@ -127,6 +133,40 @@ def test_a_passing_fault_runs_the_unit_again_after_the_retry_after() -> None:
     unit = stores.units.get(batch.id, 0)
     assert unit is not None and (unit.state, unit.finished, unit.retries) == ("pending", {0, 2}, {1: 1})
     assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (2, "c2", "succeeded")]
+
+
+def test_a_rate_limited_line_waits_its_retry_after_without_spending_an_attempt() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream({"b": [status(429, retry_after=30)] * (SETTINGS.max_line_attempts + 2) + [answered("B")]})
+
+    waits = []
+    for _ in range(SETTINGS.max_line_attempts + 3):
+        waits.append(run(stores, stores.queue.sent[0], upstream))
+        stores.limits.skip(30)  # type: ignore[attr-defined]
+
+    assert waits == [30.0] * (SETTINGS.max_line_attempts + 2) + [None]
+    unit = stores.units.get(batch.id, 0)
+    assert unit is not None and (unit.state, unit.retries) == ("done", {})
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (2, "c2", "succeeded"), (1, "c1", "succeeded")]
+
+
+def test_a_429_for_an_exhausted_quota_is_a_fault_that_spends_attempts() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    quota = UpstreamReply(
+        status=429,
+        body=b'{"error": {"code": "insufficient_quota", "message": "You exceeded your current quota"}}',
+        request_id="req-q",
+        retry_after=None,
+    )
+    upstream = TableUpstream({"b": [quota]})
+
+    for _ in range(SETTINGS.max_line_attempts):
+        run(stores, stores.queue.sent[0], upstream)
+
+    assert saved_lines(stores, batch.id)[-1] == (1, "c1", "failed")
+    assert current(stores, batch).request_counts == RequestCounts(total=3, completed=2, failed=1)
 
 
 def test_the_next_attempt_runs_only_the_lines_left() -> None:
@@ -191,3 +231,44 @@ def test_a_line_whose_bytes_no_longer_read_fails_alone() -> None:
     assert unit is not None
     first = LineResult.model_validate_json(stores.blobs.get(unit.parts[0]).splitlines()[0])
     assert first.error is not None and first.error.code == "invalid_request"
+
+
+def test_lines_held_back_for_capacity_show_on_the_batch_until_they_run() -> None:
+    stores = new_stores()
+    batch = prepared(stores, ["a", "b", "c"])
+    one_at_a_time = routed(TableUpstream(), RouteLimits(max_in_flight=1))
+
+    first_wait = run(stores, stores.queue.sent[0], one_at_a_time)
+    waiting = current(stores, batch)
+    later_waits = [run(stores, stores.queue.sent[0], one_at_a_time) for _ in range(2)]
+    ended = current(stores, batch)
+
+    assert first_wait == IN_FLIGHT_WAIT_SECONDS and later_waits == [IN_FLIGHT_WAIT_SECONDS, None]
+    assert waiting.waiting_since is not None
+    assert ConsoleBatch.of(waiting).waiting_for_capacity == CapacityWait(lines=2, since=waiting.waiting_since)
+    assert OpenAIBatch.of(waiting).waiting_for_capacity == CapacityWait(lines=2, since=waiting.waiting_since)
+    assert (ended.lines_waiting, ended.waiting_since, ended.request_counts.completed) == (0, None, 3)
+    assert ConsoleBatch.of(ended).waiting_for_capacity is None
+
+
+def test_lines_of_one_unit_go_to_the_upstream_their_model_routes_to() -> None:
+    stores = new_stores()
+    requests = [
+        {"custom_id": f"c{n}", "body": {"model": model, "messages": [{"role": "user", "content": f"{model} {n}"}]}}
+        for n, model in enumerate(["gpt-a", "gpt-b", "gpt-a"])
+    ]
+    batch = create_batch(stores, SETTINGS, TENANT, CreateBatchRequest(endpoint=CHAT, requests=requests))
+    prepare_batch(stores, SETTINGS, batch.id)
+    first, second = TableUpstream(), TableUpstream()
+    routes = RouteTable(
+        routes=[
+            Route(name="a", models=["gpt-a"], base_url="http://a.test/v1"),
+            Route(name="b", models=["gpt-b*"], base_url="http://b.test/v1"),
+        ]
+    )
+
+    run(stores, stores.queue.sent[0], Upstreams(routes, lambda route: first if route.name == "a" else second))
+
+    assert sorted(first.prompts) == ["gpt-a 0", "gpt-a 2"] and second.prompts == ["gpt-b 1"]
+    assert current(stores, batch).request_counts == RequestCounts(total=3, completed=3)
+    assert set(stores.limits.records) == {("a", "gpt-a"), ("b", "gpt-b")}  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from batch_core.dal.stores import Stores
 from batch_core.models.work_unit import WorkUnit
 from tests.unit.fakes.queue import Requeued
 from tests.unit.fakes.upstream import TableUpstream, status
-from tests.unit.given import INVOCATION_SECONDS, SETTINGS, new_stores, prepared
+from tests.unit.given import INVOCATION_SECONDS, SETTINGS, new_stores, prepared, routed
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "executor" / "app.py"
@@ -40,7 +40,7 @@ def executor(monkeypatch: pytest.MonkeyPatch, stores: Stores, upstream: TableUps
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "SETTINGS", SETTINGS)
     monkeypatch.setattr(module, "STORES", stores)
-    monkeypatch.setattr(module, "UPSTREAM", upstream)
+    monkeypatch.setattr(module, "UPSTREAMS", routed(upstream))
     return module
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from batch_core.models.line import LineResult, RequestLine
 from batch_core.settings import Settings
-from batch_core.upstream import RetryLater, UpstreamReply, UpstreamUnreachable, retry_after_seconds, run_line
+from batch_core.upstream import RetryLater, Throttled, UpstreamReply, UpstreamUnreachable, retry_after_seconds, run_line
 
 SETTINGS = Settings(max_line_attempts=3, retry_base_seconds=2, retry_max_seconds=10)
 LINE = RequestLine(custom_id="c", url="/v1/chat/completions", body={"model": "m", "messages": []})
@@ -54,9 +54,15 @@ def test_success_records_body_usage_and_request_id() -> None:
 
 
 def test_retry_after_is_honoured_when_longer_than_the_backoff() -> None:
-    result = run(ScriptedUpstream(reply(429, retry_after=30)))
+    result = run(ScriptedUpstream(reply(503, retry_after=30)))
 
     assert result == RetryLater(index=4, delay=30)
+
+
+def test_a_rate_limit_is_no_failure_even_after_the_last_attempt() -> None:
+    result = run(ScriptedUpstream(reply(429, retry_after=30)), attempt=3)
+
+    assert result == Throttled(index=4, delay=30, rate=None)
 
 
 @pytest.mark.parametrize("attempt", [1, 2])
@@ -87,11 +93,11 @@ def test_a_4xx_other_than_429_fails_at_once_with_the_upstream_error() -> None:
     assert result.error is not None and result.error.model_dump() == {"code": "model_not_found", "message": "bad model"}
 
 
-def test_the_last_allowed_429_fails_the_line_saying_how_many_attempts_ran() -> None:
-    result = run(ScriptedUpstream(reply(429, b'{"error": {"message": "slow down", "code": "rate_limit"}}')), 3)
+def test_the_last_allowed_5xx_fails_the_line_saying_how_many_attempts_ran() -> None:
+    result = run(ScriptedUpstream(reply(503, b'{"error": {"message": "overloaded", "code": "server_busy"}}')), 3)
 
     assert isinstance(result, LineResult) and result.error is not None
-    assert result.error.message == "slow down (gave up after 3 attempts)"
+    assert result.error.message == "overloaded (gave up after 3 attempts)"
 
 
 def test_ok_status_with_a_non_json_body_fails_clearly() -> None:

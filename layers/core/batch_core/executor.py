@@ -1,25 +1,26 @@
 """Running a work unit: claim it, run its unfinished lines against the upstream, save what finished."""
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+from batch_core.attempt import Attempt
 from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished, StorageError
+from batch_core.flow.shared import SharedLimiter
 from batch_core.inputs import UnitLine, read_unit_lines
 from batch_core.models.batch import Batch
-from batch_core.models.line import LineError, LineResult, RequestLine
+from batch_core.models.line import LineError, LineResult
 from batch_core.models.status import RUNNABLE, BatchStatus, UnitState
 from batch_core.models.usage import Usage
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
 from batch_core.settings import Settings
-from batch_core.upstream import RetryLater, Upstream, run_line
+from batch_core.upstream import RetryLater, Throttled, Upstreams
 from batch_core.workflow.closing import close_unit
 from batch_core.workflow.signals import signal_if_finished
 
 
 def run_work_unit(
-    stores: Stores, settings: Settings, message: WorkUnit, upstream: Upstream, *, delivery: str, deadline: float
+    stores: Stores, settings: Settings, message: WorkUnit, upstreams: Upstreams, *, delivery: str, deadline: float
 ) -> float | None:
     """Runs the unit once, until `deadline` (a `time.monotonic()` instant: the invocation's end); returns the
     seconds to wait before it should run again, or None when it is settled.
@@ -45,44 +46,32 @@ def run_work_unit(
     lines = read_unit_lines(stores, batch, unit, skip=unit.finished)
     unreadable = [_unreadable(line, now) for line in lines if line.request is None]
     pending = [(line.index, line.request) for line in lines if line.request is not None]
-    outcomes = _run_lines(settings, batch, unit, pending, upstream, deadline - settings.save_margin_seconds)
+    attempt = Attempt(settings, batch, unit, upstreams, SharedLimiter(stores.limits), delivery)
+    outcomes = attempt.run(pending, deadline - settings.save_margin_seconds)
     results = unreadable + [outcome for outcome in outcomes if isinstance(outcome, LineResult)]
     delays = [outcome for outcome in outcomes if isinstance(outcome, RetryLater)]
     finished = {result.index for result in results}
     retries = {index: count for index, count in unit.retries.items() if index not in finished}
     retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
-    if not save_attempt(stores, batch, unit, results, retries):
+    if not save_attempt(stores, batch, unit, results, retries, waiting=attempt.held):
         return None
-    if delays:
+    if unit.waiting and not attempt.held:
+        stores.batches.end_wait(batch.id)
+    waits = [outcome.delay for outcome in outcomes if isinstance(outcome, RetryLater | Throttled)] + attempt.waits
+    if waits:
         # The unit's lines run together: lines that did not start wait with those backing off.
-        return max(retry.delay for retry in delays)
+        return max(waits)
     return 0.0 if None in outcomes else None
 
 
-def _run_lines(
-    settings: Settings,
+def save_attempt(
+    stores: Stores,
     batch: Batch,
     unit: UnitRecord,
-    pending: list[tuple[int, RequestLine]],
-    upstream: Upstream,
-    save_by: float,
-) -> list[LineResult | RetryLater | None]:
-    """Runs the lines in parallel; a line starts only if its upstream call can end before `save_by`, so the
-    attempt saves what finished before its invocation ends. None for a line that did not start: it spent no
-    attempt and runs in the unit's next attempt."""
-    start_by = save_by - settings.upstream_timeout_seconds
-
-    def run(index: int, line: RequestLine) -> LineResult | RetryLater | None:
-        if time.monotonic() > start_by:
-            return None
-        return run_line(upstream, batch.endpoint, index, line, unit.retries.get(index, 0) + 1, settings)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(len(pending), settings.line_concurrency))) as pool:
-        return list(pool.map(lambda job: run(*job), pending))
-
-
-def save_attempt(
-    stores: Stores, batch: Batch, unit: UnitRecord, results: list[LineResult], retries: dict[int, int]
+    results: list[LineResult],
+    retries: dict[int, int],
+    *,
+    waiting: int = 0,
 ) -> bool:
     """Writes the attempt's results as one object, then marks those lines finished with the counters, once.
 
@@ -98,6 +87,7 @@ def save_attempt(
         part_key=part,
         retries=retries,
         usage=_usage_of([result for result in results if result.status == "succeeded"]),
+        waiting=waiting,
     )
     if not saved:
         logger.info("attempt lost its unit", extra={"batch_id": batch.id, "unit": unit.unit, "attempt": unit.attempt})

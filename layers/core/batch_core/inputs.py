@@ -30,7 +30,7 @@ def plan_units(stores: Stores, batch: Batch, validator: LineValidator, unit_line
 
     Blank lines are skipped; a unit's byte range covers its lines and any blank lines between them.
     """
-    unit = WorkUnit(batch_id=batch.id, unit=0, first=0, count=0, byte_start=0, byte_end=0)
+    unit = WorkUnit(batch_id=batch.id, tenant_id=batch.tenant_id, unit=0, first=0, count=0, byte_start=0, byte_end=0)
     index = 0
     for number, (start, end, raw) in enumerate(input_lines(stores.blobs, batch.input_key), start=1):
         if not raw.strip():

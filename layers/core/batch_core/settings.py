@@ -13,6 +13,10 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     upstream_base_url: str = "https://api.openai.com/v1"
     upstream_api_key_secret: str = ""
+    # The routing table of upstreams per model (see batch_core/routing.py): JSON or a file path, or in AWS
+    # the name of the SSM parameter holding it.
+    upstreams: str = ""
+    upstreams_parameter: str = ""
     upstream_timeout_seconds: float = 60.0
     min_completion_window_seconds: int = Field(default=60, ge=1)
     max_lines_per_batch: int = Field(default=50_000, ge=1)

@@ -1,19 +1,25 @@
-"""The OpenAI-compatible upstream: one HTTP call per line attempt, and what its answer means."""
+"""The OpenAI-compatible upstreams: one HTTP call per line attempt, and what its answer means."""
 
 import json
 import math
+import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import urllib3
 
-from batch_core.dal.secret_store import SecretStore
+from batch_core.dal.stores import Stores
+from batch_core.flow.headers import rate_headers
+from batch_core.models.limit import RateHeaders
 from batch_core.models.line import LineError, LineResult, RequestLine
+from batch_core.models.route import Route, RouteTable
 from batch_core.models.usage import Usage
 from batch_core.observability import logger
+from batch_core.routing import load_routes
 from batch_core.settings import Settings
 
 _MAX_RETRY_AFTER_SECONDS = 86400.0
@@ -32,6 +38,7 @@ class UpstreamReply:
     body: bytes
     request_id: str | None
     retry_after: float | None
+    rate: RateHeaders | None = None
 
 
 @dataclass
@@ -40,6 +47,15 @@ class RetryLater:
 
     index: int
     delay: float
+
+
+@dataclass
+class Throttled:
+    """A line the upstream refused for its rate limit: it spent no attempt and runs again after `delay`."""
+
+    index: int
+    delay: float
+    rate: RateHeaders | None
 
 
 class Upstream:
@@ -53,13 +69,6 @@ class Upstream:
             timeout=urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds, total=timeout_seconds),
         )
 
-    @classmethod
-    def from_settings(cls, settings: Settings, secrets: SecretStore) -> Self:
-        """The configured upstream, its key read from Secrets Manager: once per container."""
-        secret = settings.upstream_api_key_secret
-        api_key = secrets.get(secret) if secret else ""
-        return cls(settings.upstream_base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
-
     def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:
         url = self.base_url + endpoint.removeprefix("/v1")
         try:
@@ -71,13 +80,59 @@ class Upstream:
             body=answer.data,
             request_id=answer.headers.get("x-request-id"),
             retry_after=retry_after_seconds(answer.headers.get("retry-after")),
+            rate=rate_headers(answer.headers),
         )
 
 
+class Upstreams:
+    """The routing table and one HTTP client per route, made on first use: once per container. With `reload`,
+    the table is read again every REFRESH_SECONDS, so a changed table reaches running containers."""
+
+    REFRESH_SECONDS = 60.0
+
+    def __init__(
+        self, table: RouteTable, connect: Callable[[Route], Any], reload: Callable[[], RouteTable] | None = None
+    ):
+        self.table = table
+        self._connect = connect
+        self._reload = reload
+        self._loaded = time.monotonic()
+        self._clients: dict[tuple[str, str, str | None, str | None], Any] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, stores: Stores) -> Self:
+        def connect(route: Route) -> Upstream:
+            if route.api_key_env:
+                api_key = os.environ.get(route.api_key_env, "")
+            else:
+                api_key = stores.secrets.get(route.api_key_secret) if route.api_key_secret else ""
+            return Upstream(route.base_url, api_key, settings.upstream_timeout_seconds, settings.line_concurrency)
+
+        def reload() -> RouteTable:
+            return load_routes(settings, stores.parameters)
+
+        return cls(reload(), connect, reload)
+
+    def refresh(self) -> None:
+        if self._reload is not None and time.monotonic() - self._loaded >= self.REFRESH_SECONDS:
+            self.table, self._loaded = self._reload(), time.monotonic()
+
+    def route_for(self, model: str | None) -> Route:
+        return self.table.route_for(model)
+
+    def client(self, route: Route) -> Any:
+        """The route's client: anything with `post(endpoint, body) -> UpstreamReply`."""
+        identity = (route.name, route.base_url, route.api_key_secret, route.api_key_env)
+        if identity not in self._clients:
+            self._clients[identity] = self._connect(route)
+        return self._clients[identity]
+
+
 def run_line(
-    upstream: Upstream, endpoint: str, index: int, line: RequestLine, attempt: int, settings: Settings
-) -> LineResult | RetryLater:
-    """One attempt at one line. 429, 5xx and transport faults retry while attempts remain."""
+    upstream: Any, endpoint: str, index: int, line: RequestLine, attempt: int, settings: Settings
+) -> LineResult | RetryLater | Throttled:
+    """One attempt at one line. A rate limit (429) waits and spends no attempt; 5xx, transport faults and an
+    exhausted quota retry while attempts remain."""
     started = int(time.time())
     try:
         reply = upstream.post(endpoint, line.body)
@@ -88,9 +143,11 @@ def run_line(
         message = f"upstream unreachable after {attempt} attempts ({fault})"
         error = LineError(code="upstream_unreachable", message=message)
         return _failed(index, line, None, None, error, started)
+    body = _json(reply.body)
+    if reply.status == 429 and not _out_of_quota(body):
+        return Throttled(index, reply.retry_after or _backoff(1, settings), reply.rate)
     if (reply.status == 429 or reply.status >= 500) and attempt < settings.max_line_attempts:
         return RetryLater(index, max(reply.retry_after or 0.0, _backoff(attempt, settings)))
-    body = _json(reply.body)
     if 200 <= reply.status < 300:
         if not isinstance(body, dict):
             message = f"the upstream answered {reply.status} with a body that is not a JSON object"
@@ -109,6 +166,12 @@ def run_line(
             ended_at=int(time.time()),
         )
     return _failed(index, line, reply, body, _upstream_error(reply.status, body, attempt), started)
+
+
+def _out_of_quota(body: Any) -> bool:
+    """OpenAI's 429 `insufficient_quota` is a fault of the account, not a pace: waiting does not help."""
+    detail = body.get("error") if isinstance(body, dict) else None
+    return isinstance(detail, dict) and detail.get("code") == "insufficient_quota"
 
 
 def _log_unreachable(index: int, attempt: int, fault: UpstreamUnreachable) -> None:

@@ -10,6 +10,7 @@ from tests.unit.fakes.batches import FakeBatchStore
 from tests.unit.fakes.blobs import FakeBlobStore, NoAws
 from tests.unit.fakes.files import FakeFileStore, FakeUploadStore
 from tests.unit.fakes.keys import FakeApiKeyStore, FakeSecretStore
+from tests.unit.fakes.limits import FakeLimitStore, FakeParameterStore
 from tests.unit.fakes.objects import FakeObjectStore
 from tests.unit.fakes.queue import FakeWorkflow, FakeWorkQueue
 from tests.unit.fakes.units import FakeUnitStore
@@ -31,6 +32,8 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
         "queue": FakeWorkQueue(),
         "workflow": FakeWorkflow(),
         "secrets": FakeSecretStore(secrets),
+        "parameters": FakeParameterStore(),
+        "limits": FakeLimitStore(),
         "clients": NoAws(),
     }
     return Stores(**fakes)

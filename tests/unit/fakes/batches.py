@@ -54,6 +54,14 @@ class FakeBatchStore:
     def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int) -> Batch:
         return self._update(batch_id, PREPARABLE, {"n_total": total, "units": units, "unit_lines": unit_lines})
 
+    def end_wait(self, batch_id: str) -> bool:
+        with self.lock:
+            found = self.records.get(batch_id)
+            if found is None or found.lines_waiting:
+                return False
+            self.records[batch_id] = found.model_copy(update={"waiting_since": None})
+            return True
+
     def claim_finisher(self, batch_id: str) -> bool:
         with self.lock:
             if batch_id not in self.records or batch_id in self.finishers:
@@ -61,16 +69,21 @@ class FakeBatchStore:
             self.finishers.add(batch_id)
             return True
 
-    def add_counts(self, batch_id: str, deltas: dict[str, int]) -> None:
-        """What BatchStore.counters_update adds inside a unit's transaction: line counters and token totals."""
+    def add_counts(self, batch_id: str, deltas: dict[str, int], waiting_since: int | None = None) -> None:
+        """What BatchStore.counters_update adds inside a unit's transaction: line counters, token totals and
+        lines waiting for capacity."""
         with self.lock:
             data = self.records[batch_id].model_dump()
             for name, delta in deltas.items():
                 if name in _TOKENS:
                     data["usage"][name] += delta
                     data["usage"]["total_tokens"] += delta
+                elif name == "lines_waiting":
+                    data["lines_waiting"] += delta
                 else:
                     data["request_counts"][name] += delta
+            if waiting_since is not None and data["waiting_since"] is None:
+                data["waiting_since"] = waiting_since
             self.records[batch_id] = Batch.model_validate(data)
 
     def _update(self, batch_id: str, expected: Collection[BatchStatus], changes: dict[str, Any]) -> Batch:

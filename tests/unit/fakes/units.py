@@ -1,5 +1,6 @@
 """Work unit records in memory: a unit's change and its batch's counters happen together or not at all."""
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -51,7 +52,14 @@ class FakeUnitStore:
             return self._save(found, **changes, attempt=found.attempt + 1)
 
     def record_attempt(
-        self, unit: UnitRecord, *, finished: dict[int, str], part_key: str | None, retries: dict[int, int], usage: Usage
+        self,
+        unit: UnitRecord,
+        *,
+        finished: dict[int, str],
+        part_key: str | None,
+        retries: dict[int, int],
+        usage: Usage,
+        waiting: int = 0,
     ) -> bool:
         done = len(set(unit.finished) | set(finished)) == unit.count
         next_state = UnitState.DONE if done else UnitState.PENDING
@@ -66,6 +74,7 @@ class FakeUnitStore:
                 "parts": [*found.parts, part_key] if part_key else found.parts,
                 "n_succeeded": found.n_succeeded + outcomes["succeeded"],
                 "n_failed": found.n_failed + outcomes["failed"],
+                "waiting": waiting,
             }
             if done:
                 # A done unit drops its per-line bookkeeping, as the real store does.
@@ -75,7 +84,9 @@ class FakeUnitStore:
             self._save(found, **changes)
             deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
             deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
-            self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
+            deltas.update(lines_waiting=waiting - unit.waiting)
+            since = int(time.time()) if waiting else None
+            self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta}, since)
             return True
 
     def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
@@ -83,8 +94,9 @@ class FakeUnitStore:
             found = self.records.get((unit.batch_id, unit.unit))
             if found is None or found.attempt != unit.attempt or found.state not in unit_sources(to):
                 return False
-            self._save(found, state=to, attempt=found.attempt + 1)
-            self._add_counts(unit.batch_id, {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished)})
+            self._save(found, state=to, attempt=found.attempt + 1, waiting=0)
+            deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
+            self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
             return True
 
     def _save(self, found: UnitRecord, **changes: object) -> UnitRecord:
@@ -92,6 +104,6 @@ class FakeUnitStore:
         self.records[found.batch_id, found.unit] = saved
         return saved.model_copy(deep=True)
 
-    def _add_counts(self, batch_id: str, deltas: dict[str, int]) -> None:
+    def _add_counts(self, batch_id: str, deltas: dict[str, int], waiting_since: int | None = None) -> None:
         if deltas and self._batches.get(batch_id) is not None:
-            self._batches.add_counts(batch_id, deltas)
+            self._batches.add_counts(batch_id, deltas, waiting_since)

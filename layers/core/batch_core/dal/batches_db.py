@@ -14,6 +14,7 @@ from batch_core.settings import Settings
 
 _COUNTERS = ("total", "completed", "failed", "cancelled", "expired")
 _TOKENS = ("input_tokens", "output_tokens")
+_PLAIN = (*_TOKENS, "lines_waiting")
 
 
 class BatchStore:
@@ -81,18 +82,41 @@ class BatchStore:
         )
         return claimed is not None
 
-    def counters_update(self, batch_id: str, deltas: dict[str, int]) -> dict[str, Any]:
-        """A transaction item that adds to a batch's line counters (`completed`, `failed`, …) and token totals."""
-        attribute = {name: name if name in _TOKENS else f"n_{name}" for name in deltas}
+    def counters_update(
+        self, batch_id: str, deltas: dict[str, int], *, waiting_since: int | None = None
+    ) -> dict[str, Any]:
+        """A transaction item that adds to a batch's line counters (`completed`, `failed`, …), token totals and
+        lines waiting for capacity; `waiting_since` is kept as the wait's start unless one is already set."""
+        attribute = {name: name if name in _PLAIN else f"n_{name}" for name in deltas}
+        expression = "ADD " + ", ".join(f"#{name} :{name}" for name in deltas)
+        values = {f":{name}": value(delta) for name, delta in deltas.items()}
+        names = {f"#{name}": attribute[name] for name in deltas}
+        if waiting_since is not None:
+            expression = "SET waiting_since = if_not_exists(waiting_since, :since) " + expression
+            values[":since"] = value(waiting_since)
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": to_attributes(keys.batch_key(batch_id)),
-                "UpdateExpression": "ADD " + ", ".join(f"#{name} :{name}" for name in deltas),
-                "ExpressionAttributeNames": {f"#{name}": attribute[name] for name in deltas},
-                "ExpressionAttributeValues": {f":{name}": value(delta) for name, delta in deltas.items()},
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
         }
+
+    def end_wait(self, batch_id: str) -> bool:
+        """Clears when the batch's lines began waiting, if none waits now; False when some still wait."""
+        ended = conditional_write(
+            lambda: self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.batch_key(batch_id)),
+                UpdateExpression="REMOVE waiting_since",
+                ConditionExpression="attribute_exists(pk) AND lines_waiting = :zero",
+                ExpressionAttributeValues={":zero": value(0)},
+            ),
+            f"end the wait of batch {batch_id}",
+        )
+        return ended is not None
 
     @property
     def _dynamodb(self) -> Any:

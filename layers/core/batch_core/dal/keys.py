@@ -69,3 +69,7 @@ def tenant_buckets_partition(tenant_id: str) -> str:
 def bucket_key(tenant_id: str, bucket: str) -> dict[str, str]:
     """A tenant's buckets share a partition, sorted by name, so listing them is one query."""
     return {"pk": tenant_buckets_partition(tenant_id), "sk": f"BUCKET#{bucket}"}
+
+
+def limit_key(route: str, model: str) -> dict[str, str]:
+    return {"pk": f"LIMIT#{route}#{model}", "sk": "LIMIT"}

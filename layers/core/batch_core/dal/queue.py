@@ -44,6 +44,7 @@ class WorkQueue:
                 QueueUrl=self.queue_url,
                 MessageBody=message.model_dump_json(exclude_none=True),
                 DelaySeconds=min(seconds, _MAX_DELAY_SECONDS),
+                **_fair_group(unit),
             )
         except AWS_ERRORS as exc:
             raise storage_error(f"could not requeue unit {unit.unit} of batch {unit.batch_id}", exc) from exc
@@ -65,7 +66,8 @@ class WorkQueue:
 
     def _send_batch(self, units: list[WorkUnit]) -> int:
         entries = [
-            {"Id": str(n), "MessageBody": unit.model_dump_json(exclude_none=True)} for n, unit in enumerate(units)
+            {"Id": str(n), "MessageBody": unit.model_dump_json(exclude_none=True), **_fair_group(unit)}
+            for n, unit in enumerate(units)
         ]
         try:
             answer = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
@@ -74,3 +76,9 @@ class WorkQueue:
         if answer.get("Failed"):
             raise StorageError(f"could not queue {len(answer['Failed'])} work units: {answer['Failed'][0]}")
         return len(entries)
+
+
+def _fair_group(unit: WorkUnit) -> dict[str, str]:
+    """On a standard queue a message group makes SQS serve groups fairly (a fair queue): a tenant with a few
+    units waiting gets them received soon, however many another tenant has queued."""
+    return {"MessageGroupId": unit.tenant_id} if unit.tenant_id else {}

@@ -5,7 +5,9 @@ from batch_core.dal.api_keys_db import ApiKeyStore
 from batch_core.dal.batches_db import BatchStore
 from batch_core.dal.clients import AwsClients
 from batch_core.dal.files_db import FileStore
+from batch_core.dal.limits_db import LimitStore
 from batch_core.dal.objects_db import ObjectStore
+from batch_core.dal.parameters import ParameterStore
 from batch_core.dal.queue import WorkQueue
 from batch_core.dal.secret_store import SecretStore
 from batch_core.dal.storage import BlobStore
@@ -29,6 +31,8 @@ class Stores:
     queue: WorkQueue
     workflow: Workflow
     secrets: SecretStore
+    parameters: ParameterStore
+    limits: LimitStore
     # The clients the stores share, for what reads the table through a library of its own (idempotency).
     clients: AwsClients
 
@@ -49,5 +53,7 @@ class Stores:
             queue=WorkQueue(settings, aws),
             workflow=Workflow(settings, aws),
             secrets=SecretStore(aws),
+            parameters=ParameterStore(aws),
+            limits=LimitStore(settings, aws),
             clients=aws,
         )

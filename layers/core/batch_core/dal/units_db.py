@@ -1,3 +1,4 @@
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -91,10 +92,17 @@ class UnitStore:
         return _from_item(answer["Attributes"]) if answer is not None else None
 
     def record_attempt(
-        self, unit: UnitRecord, *, finished: dict[int, str], part_key: str | None, retries: dict[int, int], usage: Usage
+        self,
+        unit: UnitRecord,
+        *,
+        finished: dict[int, str],
+        part_key: str | None,
+        retries: dict[int, int],
+        usage: Usage,
+        waiting: int = 0,
     ) -> bool:
-        """Ends the unit's current attempt: its finished lines, the batch's line counters and its token totals
-        (`usage`, of the lines that succeeded) change together, once.
+        """Ends the unit's current attempt: its finished lines, the batch's line counters, its token totals
+        (`usage`, of the lines that succeeded) and its lines waiting for capacity change together, once.
 
         `finished` maps line index to "succeeded" or "failed". False when the attempt no longer owns the
         unit (its lease was taken over, or the unit was cancelled or expired meanwhile): nothing changes.
@@ -103,7 +111,8 @@ class UnitStore:
         next_state = UnitState.DONE if done else UnitState.PENDING
         condition, values = one_of("#state", unit_sources(next_state), "from")
         values.update({":attempt": value(unit.attempt), ":next": value(next_state), ":zero": value(0)})
-        expression = "SET #state = :next, lease_until = :zero"
+        values[":waiting"] = value(waiting)
+        expression = "SET #state = :next, lease_until = :zero, waiting = :waiting"
         if not done:
             expression += ", retries = :retries"
             values[":retries"] = value({str(index): count for index, count in retries.items()})
@@ -135,10 +144,12 @@ class UnitStore:
         }
         deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
         deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        deltas.update(lines_waiting=waiting - unit.waiting)
         deltas = {name: delta for name, delta in deltas.items() if delta}
         items = [unit_update]
         if deltas:
-            items.append(self._batches.counters_update(unit.batch_id, deltas))
+            since = int(time.time()) if waiting else None
+            items.append(self._batches.counters_update(unit.batch_id, deltas, waiting_since=since))
         return self._transact(items, unit)
 
     def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
@@ -147,18 +158,19 @@ class UnitStore:
         state or changed meanwhile: the condition on `attempt` makes a concurrent attempt's results (or this
         close) lose cleanly."""
         condition, values = one_of("#state", unit_sources(to), "from")
-        values.update({":to": value(to), ":attempt": value(unit.attempt), ":one": value(1)})
+        values.update({":to": value(to), ":attempt": value(unit.attempt), ":one": value(1), ":zero": value(0)})
         unit_update = {
             "Update": {
                 "TableName": self.table_name,
                 "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
-                "UpdateExpression": "SET #state = :to ADD attempt :one",
+                "UpdateExpression": "SET #state = :to, waiting = :zero ADD attempt :one",
                 "ConditionExpression": f"attempt = :attempt AND {condition}",
                 "ExpressionAttributeNames": _STATE,
                 "ExpressionAttributeValues": values,
             }
         }
-        counts = self._batches.counters_update(unit.batch_id, {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished)})
+        deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
+        counts = self._batches.counters_update(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
         return self._transact([unit_update, counts], unit)
 
     @property

@@ -109,6 +109,9 @@ class Batch(BaseModel):
     units: int = 0
     unit_lines: int = 0
     cancel_swept: bool = False
+    # Lines waiting for upstream capacity, and since when some have been (the first of them to wait).
+    lines_waiting: int = 0
+    waiting_since: int | None = None
     task_token: str | None = None
     created_at: int
     expires_at: int

@@ -3,7 +3,7 @@ from typing import Any, Generic, Literal, TypeVar
 from batch_core.models.batch import Batch, BatchStatus, FileRef, RequestCounts
 from batch_core.models.item import Item
 from batch_core.models.usage import Usage
-from batch_core.models.view import View, listed_errors
+from batch_core.models.view import CapacityWait, View, listed_errors
 from batch_core.models.workflow import InputError
 
 Listed = TypeVar("Listed", bound=View)
@@ -22,6 +22,7 @@ class ConsoleBatch(View):
     error_message: str | None
     errors: list[InputError]
     request_counts: RequestCounts
+    waiting_for_capacity: CapacityWait | None
     usage: Usage
     metadata: dict[str, Any]
     created_at: int
@@ -49,6 +50,7 @@ class ConsoleBatch(View):
             error_message=batch.error_message,
             errors=listed_errors(batch),
             request_counts=batch.request_counts,
+            waiting_for_capacity=CapacityWait.of(batch),
             usage=batch.usage,
             metadata=batch.metadata or {},
             created_at=batch.created_at,

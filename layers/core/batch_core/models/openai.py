@@ -6,7 +6,7 @@ from batch_core.models.batch import Batch, BatchStatus
 from batch_core.models.bounds import as_text
 from batch_core.models.file import StoredFile, error_file_id, output_file_id
 from batch_core.models.usage import Usage
-from batch_core.models.view import View, listed_errors
+from batch_core.models.view import CapacityWait, View, listed_errors
 from batch_core.models.workflow import InputError
 
 
@@ -90,6 +90,7 @@ class OpenAIBatch(View):
     cancelling_at: int | None
     cancelled_at: int | None
     request_counts: OpenAIRequestCounts
+    waiting_for_capacity: CapacityWait | None
     usage: OpenAIUsage
     metadata: dict[str, str] | None
 
@@ -118,6 +119,7 @@ class OpenAIBatch(View):
             request_counts=OpenAIRequestCounts(
                 total=counts.total, completed=counts.completed, failed=counts.failed + counts.expired
             ),
+            waiting_for_capacity=CapacityWait.of(batch),
             usage=OpenAIUsage.of(batch.usage),
             metadata={key: as_text(item) for key, item in batch.metadata.items()} if batch.metadata else batch.metadata,
         )

@@ -8,6 +8,8 @@ class WorkUnit(BaseModel):
     """An SQS message: a range of a batch's lines and where their bytes sit in the input object."""
 
     batch_id: str
+    # The queue serves tenants fairly by it (the message group of an SQS fair queue); older units have none.
+    tenant_id: str | None = None
     unit: int
     first: int
     count: int
@@ -32,6 +34,8 @@ class UnitRecord(WorkUnit):
     parts: list[str] = Field(default_factory=list)
     n_succeeded: int = 0
     n_failed: int = 0
+    # Lines the last attempt held back for the upstream's capacity (not granted, or answered 429).
+    waiting: int = 0
 
     @property
     def unfinished(self) -> list[int]:

@@ -1,0 +1,24 @@
+"""A line's tokens, estimated before it is sent, as OpenAI counts them against a tokens-per-minute limit: the
+prompt (about four characters a token) and the most the answer may hold."""
+
+import json
+import math
+from typing import Any
+
+_CHARS_PER_TOKEN = 4
+_TOKENS_PER_MESSAGE = 4
+_DEFAULT_COMPLETION_TOKENS = 256
+
+
+def estimated_tokens(body: dict[str, Any]) -> int:
+    if "messages" in body:
+        messages = body.get("messages") or []
+        prompt = sum(_tokens(message) + _TOKENS_PER_MESSAGE for message in messages)
+        most = body.get("max_completion_tokens") or body.get("max_tokens") or _DEFAULT_COMPLETION_TOKENS
+        return prompt + int(most) * int(body.get("n") or 1)
+    return _tokens(body.get("input"))
+
+
+def _tokens(part: Any) -> int:
+    text = part if isinstance(part, str) else json.dumps(part, separators=(",", ":"))
+    return max(1, math.ceil(len(text) / _CHARS_PER_TOKEN))
