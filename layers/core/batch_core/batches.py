@@ -27,6 +27,7 @@ from batch_core.models.batch import (
 from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.status import BatchStatus, batch_sources
 from batch_core.observability import logger
+from batch_core.pages import page_limit
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
 
@@ -183,7 +184,7 @@ def list_batches(
     stores: Stores, tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
 ) -> tuple[list[Batch], bool]:
     """A page of the tenant's batches, newest first (older than `after` when given), and whether more follow."""
-    limit = max(1, min(limit, 500))
+    limit = page_limit(limit, 500)
     found = stores.batches.list(tenant_id, status=status, limit=limit + 1, before=after)
     return found[:limit], len(found) > limit
 
