@@ -120,11 +120,9 @@ def _setup(source: Path, lines: int) -> tuple[Settings, str]:
     now = int(time.time())
     batch_id = f"batch_bench{now:x}{lines}"
     key = stores.blobs.input_key("bench", batch_id)
-    writer = stores.blobs.writer(key)
-    with source.open("rb") as data:
+    with stores.blobs.writer(key) as writer, source.open("rb") as data:
         while chunk := data.read(8 * 1024 * 1024):
             writer.write(chunk)
-    writer.close()
     batch = Batch(
         id=batch_id,
         tenant_id="bench",

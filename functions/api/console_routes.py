@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
@@ -74,6 +75,4 @@ def handle_get_results(
     status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
 ):
     results = render_results(STORES, get_batch(STORES, tenant_id, batch_id), status)
-    if results.url:
-        return Response(status_code=302, headers={"Location": results.url}, body="")
-    return Response(status_code=200, content_type="application/jsonl", body=results.body.decode())
+    return content_answer(results, "application/jsonl", text=True)

@@ -3,6 +3,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from response_size import content_answer
 from runtime import STORES
 from tenancy import tenant
 
@@ -86,9 +87,7 @@ def handle_get_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, k
 @router.get(f"{BUCKETS}/<bucket>/objects/<key>/download")
 def handle_download_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str):
     stored, content = download_object(STORES, tenant_id, bucket, key)
-    if content.url:
-        return Response(status_code=302, headers={"Location": content.url}, body="")
-    return Response(status_code=200, content_type=stored.contentType, body=content.body)
+    return content_answer(content, stored.contentType)
 
 
 @router.delete(f"{BUCKETS}/<bucket>/objects/<key>")

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends, Response
+from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from form_parts import FilePart, TextPart, read_part
+from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
@@ -49,10 +50,7 @@ def handle_get_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str) ->
 
 @router.get("/v1/files/<file_id>/content")
 def handle_get_file_content(tenant_id: Annotated[str, Depends(tenant)], file_id: str):
-    content = file_content(STORES, tenant_id, file_id)
-    if content.url:
-        return Response(status_code=302, headers={"Location": content.url}, body="")
-    return Response(status_code=200, content_type="application/octet-stream", body=content.body)
+    return content_answer(file_content(STORES, tenant_id, file_id), "application/octet-stream")
 
 
 @router.delete("/v1/files/<file_id>")

@@ -47,21 +47,22 @@ def test_finalize_writes_output_and_error_files_in_input_order(console: Console,
 
 
 def test_object_writer_switches_to_multipart_past_one_part(system: LocalSystem) -> None:
-    writer = system.stores.blobs.writer("tenant-a/test/big.jsonl")
     line = b"x" * 1023 + b"\n"
-    for _ in range(9 * 1024):
-        writer.write(line)
+    with system.stores.blobs.writer("tenant-a/test/big.jsonl") as writer:
+        for _ in range(9 * 1024):
+            writer.write(line)
 
-    assert writer.close()
+    assert writer.written
     stored = boto3.client("s3").head_object(Bucket=system.stack.ref("BatchBucket"), Key="tenant-a/test/big.jsonl")
     assert stored["ContentLength"] == 9 * 1024 * 1024
     assert stored["ETag"].strip('"').endswith("-2")
 
 
 def test_object_writer_writes_nothing_for_an_empty_object(system: LocalSystem) -> None:
-    writer = system.stores.blobs.writer("tenant-a/test/empty.jsonl")
+    with system.stores.blobs.writer("tenant-a/test/empty.jsonl") as writer:
+        pass
 
-    assert writer.close() is False
+    assert writer.written is False
     assert (
         boto3.client("s3").list_objects_v2(Bucket=system.stack.ref("BatchBucket"), Prefix="tenant-a/test/")["KeyCount"]
         == 0

@@ -27,6 +27,7 @@ from batch_core.models.batch import (
 from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.status import BatchStatus, batch_sources
 from batch_core.observability import logger
+from batch_core.pages import page_limit
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
 
@@ -71,19 +72,14 @@ def _create_from_bucket(
         source_key = object_location(stores, tenant_id, source.bucket_key, source.object_key)
     except ObjectNotFound as exc:
         raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
-    batch_id = new_id("batch_")
-    return _new_batch(
+    return _new_file_batch(
         stores,
         tenant_id,
-        batch_id,
         request,
-        stores.blobs.input_key(tenant_id, batch_id),
         window,
-        total=0,
+        _pinned(stores, source_key, "input_file"),
         input_file=source,
-        lines_from_file=True,
         output_bucket_key=request.output_bucket_key,
-        **_pinned(stores, source_key, "input_file"),
     )
 
 
@@ -96,18 +92,18 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
     if stored.purpose != "batch":
         raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
     window = _window_seconds(settings, request)
+    pinned = _pinned(stores, stored.object_key, "input_file_id")
+    return _new_file_batch(stores, tenant_id, request, window, pinned, input_file_id=stored.id)
+
+
+def _new_file_batch(
+    stores: Stores, tenant_id: str, options: BatchOptions, window: int, pinned: dict[str, str], **source: Any
+) -> Batch:
+    """A batch whose lines the client wrote as a file: its count is known once prepare has read them."""
     batch_id = new_id("batch_")
+    input_key = stores.blobs.input_key(tenant_id, batch_id)
     return _new_batch(
-        stores,
-        tenant_id,
-        batch_id,
-        request,
-        stores.blobs.input_key(tenant_id, batch_id),
-        window,
-        total=0,
-        input_file_id=stored.id,
-        lines_from_file=True,
-        **_pinned(stores, stored.object_key, "input_file_id"),
+        stores, tenant_id, batch_id, options, input_key, window, total=0, lines_from_file=True, **pinned, **source
     )
 
 
@@ -183,7 +179,7 @@ def list_batches(
     stores: Stores, tenant_id: str, *, status: str | None = None, limit: int = 50, after: str | None = None
 ) -> tuple[list[Batch], bool]:
     """A page of the tenant's batches, newest first (older than `after` when given), and whether more follow."""
-    limit = max(1, min(limit, 500))
+    limit = page_limit(limit, 500)
     found = stores.batches.list(tenant_id, status=status, limit=limit + 1, before=after)
     return found[:limit], len(found) > limit
 

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from batch_core.dal.objects_db import FoundObject
@@ -16,6 +17,7 @@ from batch_core.dal.stores import Stores
 from batch_core.errors import BatchError, BucketNotFound, InvalidInput, InvalidTransition, ObjectNotFound
 from batch_core.models.bounds import MAX_NAME_CHARS, echo
 from batch_core.models.bucket_object import Bucket, BucketObject, PresignUploadRequest, UploadObjectRequest
+from batch_core.pages import page_limit
 from batch_core.responses import base64_fits
 from batch_core.results import Results
 
@@ -36,7 +38,9 @@ def upload_object(stores: Stores, tenant_id: str, bucket: str, request: UploadOb
     stores.blobs.put(s3_key, data, content_type)
     hint = request.keyHint or request.fileName
     try:
-        return _record(stores, tenant_id, bucket, hint, request, content_type, len(data), s3_key)
+        return _record(
+            stores, tenant_id, bucket, hint, request.fileName, request.metadata, content_type, len(data), s3_key
+        )
     except BatchError:
         stores.blobs.delete(s3_key)
         raise
@@ -54,7 +58,8 @@ def presign_upload(
         tenant_id,
         bucket,
         request.keyHint or request.fileName,
-        request,
+        request.fileName,
+        request.metadata,
         content_type,
         0,
         staging_key,
@@ -127,7 +132,7 @@ def list_objects(
     """A page of objects by key (with `search`, those whose name or key holds it, ignoring case),
     and the cursor of the next page (None after the last)."""
     check_bucket_name(bucket)
-    limit = max(1, min(limit, 1000))
+    limit = page_limit(limit, 1000)
     after = _decode_cursor(cursor) if cursor else None
     found = stores.objects.list(tenant_id, bucket, limit=limit + 1, after_key=after, search=search)
     page = found[:limit]
@@ -151,8 +156,8 @@ def store_batch_output(stores: Stores, tenant_id: str, bucket: str, batch_id: st
     and finds its own record instead of adding a second object."""
     s3_key = stores.blobs.batch_output_key(tenant_id, bucket, batch_id)
     stores.blobs.copy(source_key, s3_key)
-    request = UploadObjectRequest(fileName=f"{batch_id}_output.jsonl", data="", metadata={"batch_id": batch_id})
-    return _record(stores, tenant_id, bucket, request.fileName, request, JSONL, size, s3_key).key
+    file_name = f"{batch_id}_output.jsonl"
+    return _record(stores, tenant_id, bucket, file_name, file_name, {"batch_id": batch_id}, JSONL, size, s3_key).key
 
 
 def decode_data(data: str) -> tuple[bytes, str | None]:
@@ -172,7 +177,8 @@ def _record(
     tenant_id: str,
     bucket: str,
     hint: str,
-    request: UploadObjectRequest | PresignUploadRequest,
+    file_name: str,
+    metadata: dict[str, Any] | None,
     content_type: str,
     size: int,
     s3_key: str,
@@ -190,10 +196,10 @@ def _record(
             id=uuid.uuid4().hex,
             key=key,
             bucketKey=bucket,
-            fileName=request.fileName,
+            fileName=file_name,
             contentType=content_type,
             size=size,
-            metadata=request.metadata,
+            metadata=metadata,
             createdAt=now,
             updatedAt=now,
         )

@@ -9,6 +9,7 @@ from batch_core.ids import new_id
 from batch_core.models.batch import Batch
 from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
+from batch_core.pages import page_limit
 from batch_core.responses import base64_fits
 from batch_core.results import Results
 from batch_core.settings import Settings
@@ -19,17 +20,8 @@ UPLOAD_PURPOSES = ("batch",)
 def new_uploaded_file(stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int) -> StoredFile:
     """An uploaded file expires after the retention period; its bytes' lifecycle rule keeps them a day longer."""
     file_id = new_id("file-")
-    now = int(time.time())
-    return StoredFile(
-        id=file_id,
-        tenant_id=tenant_id,
-        filename=filename,
-        purpose="batch",
-        bytes=size,
-        created_at=now,
-        object_key=stores.blobs.file_key(tenant_id, file_id),
-        expires_at=now + settings.retention_days * 86400,
-    )
+    expires_at = int(time.time()) + settings.retention_days * 86400
+    return _file(file_id, tenant_id, filename, "batch", size, stores.blobs.file_key(tenant_id, file_id), expires_at)
 
 
 def upload_file(
@@ -56,7 +48,7 @@ def list_files(
     stores: Stores, tenant_id: str, *, limit: int = 20, after: str | None = None
 ) -> tuple[list[StoredFile], bool]:
     """A page of files, newest first, and whether more follow."""
-    limit = max(1, min(limit, 10_000))
+    limit = page_limit(limit, 10_000)
     found = stores.files.list(tenant_id, limit=limit + 1, before=after)
     return found[:limit], len(found) > limit
 
@@ -90,18 +82,8 @@ def register_input_file(
     """Makes an inline batch's stored input readable as a file too, so both surfaces show the same batch;
     the file expires with the batch."""
     file_id = input_file_id(batch_id)
-    stores.files.put(
-        StoredFile(
-            id=file_id,
-            tenant_id=tenant_id,
-            filename=f"{batch_id}_input.jsonl",
-            purpose="batch",
-            bytes=size,
-            created_at=int(time.time()),
-            object_key=object_key,
-            expires_at=settings.batch_ttl(batch_expires_at),
-        )
-    )
+    expires_at = settings.batch_ttl(batch_expires_at)
+    stores.files.put(_file(file_id, tenant_id, f"{batch_id}_input.jsonl", "batch", size, object_key, expires_at))
     return file_id
 
 
@@ -109,21 +91,27 @@ def register_batch_files(
     stores: Stores, settings: Settings, batch: Batch, output: BlobWriter, errors: BlobWriter
 ) -> None:
     """Makes a finished batch's output and error objects readable as files, without copying them."""
-    now = int(time.time())
     for file_id, writer, name in (
         (output_file_id(batch.id), output, "output"),
         (error_file_id(batch.id), errors, "errors"),
     ):
         if writer.size:
-            stores.files.put(
-                StoredFile(
-                    id=file_id,
-                    tenant_id=batch.tenant_id,
-                    filename=f"{batch.id}_{name}.jsonl",
-                    purpose="batch_output",
-                    bytes=writer.size,
-                    created_at=now,
-                    object_key=writer.key,
-                    expires_at=settings.batch_ttl(batch.expires_at),
-                )
-            )
+            filename, expires_at = f"{batch.id}_{name}.jsonl", settings.batch_ttl(batch.expires_at)
+            stored = _file(file_id, batch.tenant_id, filename, "batch_output", writer.size, writer.key, expires_at)
+            stores.files.put(stored)
+
+
+def _file(
+    file_id: str, tenant_id: str, filename: str, purpose: str, size: int, object_key: str, expires_at: int
+) -> StoredFile:
+    """A file's record, created now."""
+    return StoredFile(
+        id=file_id,
+        tenant_id=tenant_id,
+        filename=filename,
+        purpose=purpose,
+        bytes=size,
+        created_at=int(time.time()),
+        object_key=object_key,
+        expires_at=expires_at,
+    )

@@ -33,21 +33,18 @@ def finalize_batch(stores: Stores, settings: Settings, batch_id: str, outcome: s
         except InvalidTransition:
             batch = load_batch(stores, batch_id)
             ending = BatchStatus.CANCELLED if batch.status == BatchStatus.CANCELLING else ending
-    output = stores.blobs.writer(stores.blobs.output_key(batch.tenant_id, batch.id))
-    errors = stores.blobs.writer(stores.blobs.error_key(batch.tenant_id, batch.id))
-    try:
+    with (
+        stores.blobs.writer(stores.blobs.output_key(batch.tenant_id, batch.id)) as output,
+        stores.blobs.writer(stores.blobs.error_key(batch.tenant_id, batch.id)) as errors,
+    ):
         for view in iter_lines(stores, batch):
             writer = output if view.status == "succeeded" else errors
             writer.write(to_output_line(batch, view).model_dump_json().encode() + b"\n")
-        changes = {
-            _TIMESTAMP[ending]: int(time.time()),
-            "output_key": output.key if output.close() else None,
-            "error_key": errors.key if errors.close() else None,
-        }
-    except BaseException:
-        output.abort()
-        errors.abort()
-        raise
+    changes = {
+        _TIMESTAMP[ending]: int(time.time()),
+        "output_key": output.key if output.written else None,
+        "error_key": errors.key if errors.written else None,
+    }
     register_batch_files(stores, settings, batch, output, errors)
     if batch.output_bucket_key and changes["output_key"]:
         changes["output_object_key"] = store_batch_output(

@@ -7,10 +7,11 @@ from batch_core.line_views import LineView, iter_lines, lines_in
 from batch_core.models.batch import Batch
 from batch_core.models.item import Item
 from batch_core.models.line import UNRUN_ERRORS, line_id
+from batch_core.pages import page_limit
 
 
 def list_items(stores: Stores, batch: Batch, *, status: str | None, limit: int, skip: int) -> list[Item]:
-    limit, skip = max(1, min(limit, 1000)), max(0, skip)
+    limit, skip = page_limit(limit, 1000), max(0, skip)
     if not batch.units:
         return []
     if status is None:

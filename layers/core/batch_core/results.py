@@ -35,10 +35,9 @@ def render_results(stores: Stores, batch: Batch, status: str | None) -> Results:
 
 
 def _spool(stores: Stores, batch: Batch, status: str | None, head: list[bytes], rest: Iterator[bytes]) -> str:
-    writer = stores.blobs.writer(stores.blobs.results_key(batch.tenant_id, batch.id, status))
-    for line in head:
-        writer.write(line)
-    for line in rest:
-        writer.write(line)
-    writer.close()
+    with stores.blobs.writer(stores.blobs.results_key(batch.tenant_id, batch.id, status)) as writer:
+        for line in head:
+            writer.write(line)
+        for line in rest:
+            writer.write(line)
     return stores.blobs.download_url(writer.key)

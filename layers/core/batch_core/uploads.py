@@ -91,9 +91,8 @@ def complete_upload(
 
 def _join(stores: Stores, upload: Upload, request: CompleteUploadRequest, key: str) -> None:
     """Writes the parts into one object at `key`, or nothing when they are not the file the client declared."""
-    writer = stores.blobs.writer(key)
     digest = hashlib.md5(usedforsecurity=False)
-    try:
+    with stores.blobs.writer(key) as writer:
         for part_id in request.part_ids:
             for chunk in _part_chunks(stores, upload.tenant_id, upload.id, part_id):
                 digest.update(chunk)
@@ -104,10 +103,6 @@ def _join(stores: Stores, upload: Upload, request: CompleteUploadRequest, key: s
             )
         if request.md5 is not None and request.md5.lower() != digest.hexdigest():
             raise InvalidInput(f"the parts' md5 is {digest.hexdigest()}, not {request.md5}", param="md5")
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
 
 
 def cancel_upload(stores: Stores, tenant_id: str, upload_id: str) -> Upload:

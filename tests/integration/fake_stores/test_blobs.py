@@ -65,30 +65,32 @@ def test_the_same_bytes_keep_their_etag_and_other_bytes_change_it(stores: Stores
 
 
 def test_the_writer_puts_a_small_object_once_and_a_large_one_in_parts(stores: Stores) -> None:
-    small = stores.blobs.writer("small")
-    small.write(b"a\n")
-    small.write(b"b\n")
-    large = stores.blobs.writer("large")
     line = b"x" * 1023 + b"\n"
-    for _ in range(9 * 1024):
-        large.write(line)
-    empty = stores.blobs.writer("empty")
+    with (
+        stores.blobs.writer("small") as small,
+        stores.blobs.writer("large") as large,
+        stores.blobs.writer("empty") as empty,
+    ):
+        small.write(b"a\n")
+        small.write(b"b\n")
+        for _ in range(9 * 1024):
+            large.write(line)
 
-    assert (small.close(), large.close(), empty.close()) == (True, True, False)
+    assert (small.written, large.written, empty.written) == (True, True, False)
     assert stores.blobs.get("small") == b"a\nb\n"
     head = stores.blobs.head("large")
     assert head is not None and head.size == 9 * 1024 * 1024 and head.etag.strip('"').endswith("-2")
     assert stores.blobs.head("empty") is None
 
 
-def test_an_aborted_writer_leaves_no_object(stores: Stores) -> None:
-    writer = stores.blobs.writer("aborted")
-    for _ in range(9):
-        writer.write(b"x" * 1024 * 1024)
-
-    writer.abort()
+def test_an_error_inside_the_writer_leaves_no_object_and_no_upload(stores: Stores) -> None:
+    with pytest.raises(RuntimeError), stores.blobs.writer("aborted") as writer:
+        for _ in range(9):
+            writer.write(b"x" * 1024 * 1024)
+        raise RuntimeError("the lines stopped coming")
 
     assert stores.blobs.head("aborted") is None
+    assert stores.blobs.open_uploads() == []
 
 
 def test_deleting_many_objects_leaves_the_others(stores: Stores) -> None:

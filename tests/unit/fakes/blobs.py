@@ -113,6 +113,10 @@ class FakeBlobStore(BlobStore):
             self.blobs[key] = Blob(data, content_type, _etag(data).removesuffix('"') + f'-{len(parts)}"')
             del self.multipart[upload_id]
 
+    def open_uploads(self) -> list[str]:
+        with self._lock:
+            return sorted(upload_id.rsplit("#", 1)[0] for upload_id in self.multipart)
+
     def abort_multipart(self, key: str, upload_id: str) -> None:
         with self._lock:
             self._parts(key, upload_id)

@@ -170,6 +170,14 @@ class BlobStore:
     def abort_multipart(self, key: str, upload_id: str) -> None:
         self._multipart("abort_multipart_upload", key, UploadId=upload_id)
 
+    def open_uploads(self) -> list[str]:
+        """The keys of multipart uploads begun and neither completed nor aborted (the first thousand)."""
+        try:
+            answer = self._s3.list_multipart_uploads(Bucket=self.bucket_name)
+        except AWS_ERRORS as exc:
+            raise storage_error("could not list the bucket's multipart uploads", exc) from exc
+        return sorted(upload["Key"] for upload in answer.get("Uploads", []))
+
     @property
     def _s3(self) -> Any:
         return self._aws.client("s3")
@@ -198,7 +206,10 @@ def _batch_prefix(tenant_id: str, batch_id: str) -> str:
 
 class BlobWriter:
     """Writes one object from many small pieces without holding it whole: a multipart upload once it
-    outgrows one part, a single PUT otherwise. Nothing is written for an object that stays empty."""
+    outgrows one part, a single PUT otherwise. Nothing is written for an object that stays empty.
+
+    Used as a context manager: the object is finished when the block ends (`written` then says whether it
+    exists), and an error inside the block, or while finishing, aborts it, leaving no upload behind."""
 
     def __init__(self, blobs: BlobStore, key: str, content_type: str = JSONL):
         self.key = key
@@ -209,6 +220,20 @@ class BlobWriter:
         self._buffered = 0
         self._upload_id: str | None = None
         self._etags: list[str] = []
+        self.written = False
+
+    def __enter__(self) -> "BlobWriter":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if kind is not None:
+            self._abort()
+            return
+        try:
+            self._close()
+        except BaseException:
+            self._abort()
+            raise
 
     def write(self, data: bytes) -> None:
         self._buffer.append(data)
@@ -217,18 +242,18 @@ class BlobWriter:
         if self._buffered >= _MIN_PART_BYTES:
             self._upload_part()
 
-    def close(self) -> bool:
-        """Finishes the object; False when nothing was written and so no object exists."""
+    def _close(self) -> None:
         if self._upload_id is None:
             if self.size:
                 self._blobs.put(self.key, b"".join(self._buffer), self.content_type)
-            return self.size > 0
+            self.written = self.size > 0
+            return
         if self._buffered:
             self._upload_part()
         self._blobs.complete_multipart(self.key, self._upload_id, self._etags)
-        return True
+        self.written = True
 
-    def abort(self) -> None:
+    def _abort(self) -> None:
         if self._upload_id is not None:
             self._blobs.abort_multipart(self.key, self._upload_id)
 
