@@ -1,12 +1,13 @@
 """The executor's rules on in-memory stores: an attempt runs a unit's lines, saves one part and counts them once."""
 
+import dataclasses
 import time
 
 import pytest
 
 from batch_core.batches import cancel_batch, create_batch
 from batch_core.dal.stores import Stores
-from batch_core.errors import AttemptUnfinished
+from batch_core.errors import AttemptUnfinished, StorageError
 from batch_core.executor import fail_work_unit
 from batch_core.flow.limiter import IN_FLIGHT_WAIT_SECONDS
 from batch_core.models.batch import CreateBatchRequest, RequestCounts
@@ -272,3 +273,20 @@ def test_lines_of_one_unit_go_to_the_upstream_their_model_routes_to() -> None:
     assert sorted(first.prompts) == ["gpt-a 0", "gpt-a 2"] and second.prompts == ["gpt-b 1"]
     assert current(stores, batch).request_counts == RequestCounts(total=3, completed=3)
     assert set(stores.limits.records) == {("a", "gpt-a"), ("b", "gpt-b")}  # type: ignore[attr-defined]
+
+
+def test_lines_wait_without_spending_attempts_while_the_limiter_cannot_be_reached() -> None:
+    class UnreachableLimits:
+        def change(self, route: str, model: str, change: object) -> object:
+            raise StorageError("the limiter's table did not answer")
+
+    stores = dataclasses.replace(new_stores(), limits=UnreachableLimits())
+    batch = prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream()
+
+    wait = run(stores, stores.queue.sent[0], upstream)
+
+    unit = stores.units.get(batch.id, 0)
+    assert wait is not None and 1.0 <= wait <= 3.0
+    assert unit is not None and (unit.state, unit.retries, unit.waiting) == ("pending", {}, 3)
+    assert upstream.prompts == []

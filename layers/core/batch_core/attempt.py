@@ -4,6 +4,7 @@ in one block, the granted lines started on the limiter's schedule, and what they
 import random
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -89,7 +90,7 @@ class Attempt:
             outcomes = list(pool.map(call, range(len(pending))))
         self.held += sum(1 for outcome in outcomes if isinstance(outcome, Throttled))
         for (route_name, model), positions in groups.items():
-            self._report(routes[route_name], model, _report(positions, outcomes, estimates, rates))
+            self._report(routes[route_name], model, _report(positions, starts, outcomes, estimates, rates))
         return outcomes
 
     def _take(self, route: Route, model: str, estimates: list[int], until: float) -> Grant:
@@ -124,8 +125,14 @@ class _Watched:
 
 
 def _report(
-    positions: list[int], outcomes: list[Outcome], estimates: dict[int, int], rates: dict[int, RateHeaders | None]
+    positions: list[int],
+    granted: Collection[int],
+    outcomes: list[Outcome],
+    estimates: dict[int, int],
+    rates: dict[int, RateHeaders | None],
 ) -> Report:
+    """What the group's calls saw. Every granted line's estimate is settled against the tokens its answer
+    used: a line refused, or never started, used none."""
     sent = [position for position in positions if outcomes[position] is not None]
     throttled = [outcome for position in sent if isinstance(outcome := outcomes[position], Throttled)]
     succeeded = [outcome for position in sent if isinstance(outcome := outcomes[position], LineResult)]
@@ -136,7 +143,7 @@ def _report(
         succeeded=sum(1 for result in succeeded if result.status == "succeeded"),
         throttled=len(throttled),
         retry_after=max((outcome.delay for outcome in throttled), default=None),
-        estimated_tokens=sum(estimates[position] for position in sent if isinstance(outcomes[position], LineResult)),
+        estimated_tokens=sum(estimates[position] for position in positions if position in granted),
         used_tokens=used,
         headers=told[-1] if told else None,
     )
