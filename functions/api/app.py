@@ -20,7 +20,7 @@ from runtime import SETTINGS, STORES
 from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
 from batch_core.idempotency import CreateOnce
 from batch_core.models.bounds import echo
-from batch_core.observability import logger, tracer
+from batch_core.observability import logger, metrics, tracer
 from batch_core.validation import read_request_body
 
 # Bodies are read by the same strict rules as input lines, so what is accepted can be stored and run.
@@ -113,8 +113,9 @@ def handle_storage_error(exc: StorageError) -> Response:
     return error(500, "the service could not complete the request; try again")
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     CREATE_ONCE.register_lambda_context(context)
     # What the handler builds once reaches the routes through the resolver's context, which each request clears.

@@ -2,10 +2,15 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Request
 
+from batch_core.observability import logger
+
 
 def tenant(request: Request) -> str:
-    """The tenant of the request, a dependency of every route: `tenant_id: Annotated[str, Depends(tenant)]`."""
-    return tenant_of(request.resolved_event.raw_event)
+    """The tenant of the request, a dependency of every route: `tenant_id: Annotated[str, Depends(tenant)]`.
+    The request's log lines carry it too."""
+    tenant_id = tenant_of(request.resolved_event.raw_event)
+    logger.append_keys(tenant_id=tenant_id)
+    return tenant_id
 
 
 def tenant_of(event: dict[str, Any]) -> str:

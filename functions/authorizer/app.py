@@ -9,13 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.auth import authenticate
 from batch_core.dal.stores import Stores
-from batch_core.observability import logger
+from batch_core.observability import logger, metrics
 from batch_core.settings import Settings
 
 STORES = Stores.from_settings(Settings())
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
     tenant_id = authenticate(STORES, event.headers.get("authorization"))

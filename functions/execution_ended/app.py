@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batch_core.dal.stores import Stores
 from batch_core.errors import BatchNotFound
 from batch_core.models.workflow import ExecutionEndedEvent
-from batch_core.observability import logger, tracer
+from batch_core.observability import logger, metrics, tracer
 from batch_core.settings import Settings
 from batch_core.workflow.decisions import mark_failed
 
@@ -15,6 +15,7 @@ STORES = Stores.from_settings(Settings())
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=ExecutionEndedEvent)
 def lambda_handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
     """An execution that failed, timed out or was stopped outside the workflow's own Catch (say, at Step

@@ -8,7 +8,7 @@ from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished
 from batch_core.executor import run_work_unit
 from batch_core.models.work_unit import WorkUnitMessage
-from batch_core.observability import logger, tracer
+from batch_core.observability import logger, metrics, tracer
 from batch_core.settings import Settings
 from batch_core.upstream import Upstreams
 
@@ -23,7 +23,7 @@ def record_handler(record: WorkUnitMessage, lambda_context: LambdaContext) -> No
     """A unit that must run again later is queued anew and this message succeeds; only a raised error
     leaves the message to come back and count toward the dead-letter queue."""
     unit = record.body
-    logger.append_keys(batch_id=unit.batch_id, unit=unit.unit)
+    logger.append_keys(batch_id=unit.batch_id, unit=unit.unit, tenant_id=unit.tenant_id)
     deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000
     try:
         delay = run_work_unit(STORES, SETTINGS, unit, UPSTREAMS, delivery=record.messageId, deadline=deadline)
@@ -37,5 +37,6 @@ def record_handler(record: WorkUnitMessage, lambda_context: LambdaContext) -> No
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -15,11 +15,10 @@ STORES = Stores.from_settings(SETTINGS)
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=FinalizeTask)
 def lambda_handler(task: FinalizeTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
     status = finalize_batch(STORES, SETTINGS, task.batch_id, task.outcome)
-    metrics.add_metric(name=f"Batches{status.capitalize()}", unit="Count", value=1)
     logger.info("batch finished", extra={"status": status})
     return {"status": status}

@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_core.dal.stores import Stores
 from batch_core.models.workflow import MarkFailedTask
-from batch_core.observability import logger, tracer
+from batch_core.observability import logger, metrics, tracer
 from batch_core.settings import Settings
 from batch_core.workflow.decisions import mark_failed
 
@@ -14,6 +14,7 @@ STORES = Stores.from_settings(Settings())
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=MarkFailedTask)
 def lambda_handler(task: MarkFailedTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
 from batch_core.models.workflow import BatchTask, InputRejection
-from batch_core.observability import logger, tracer
+from batch_core.observability import logger, metrics, tracer
 from batch_core.prepare import prepare_batch
 from batch_core.settings import Settings
 
@@ -16,6 +16,7 @@ STORES = Stores.from_settings(SETTINGS)
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=BatchTask)
 def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)

@@ -81,3 +81,27 @@ def test_a_redelivery_of_an_unfinished_attempt_stays_hidden_for_its_lease_and_fa
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert stores.queue.requeued == []
     assert stores.queue.delayed["receipt-m1"] in (SETTINGS.lease_seconds - 1, SETTINGS.lease_seconds)
+
+
+def test_an_attempt_reports_its_lines_calls_and_tokens_as_metrics_without_tenant_or_batch_dimensions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stores = new_stores()
+    prepared(stores, ["a", "b", "c"])
+    upstream = TableUpstream({"b": [status(503)], "c": [status(400)]})
+    handler = executor(monkeypatch, stores, upstream)
+    capsys.readouterr()
+
+    handler.lambda_handler(sqs_event(stores.queue.sent[0]), Context())
+
+    [emitted] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [directive] = emitted["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "BatchApi"
+    assert {name for names in directive["Dimensions"] for name in names} <= {"service"}
+    assert {name: emitted[name] for name in ("LinesSucceeded", "LinesFailed", "LinesRetried", "InputTokens")} == {
+        "LinesSucceeded": [1.0],
+        "LinesFailed": [1.0],
+        "LinesRetried": [1.0],
+        "InputTokens": [3.0],
+    }
+    assert len(emitted["UpstreamLatency"]) == 3 and all(value >= 0 for value in emitted["UpstreamLatency"])

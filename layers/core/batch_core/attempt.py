@@ -44,6 +44,7 @@ class Attempt:
         self.holder = holder
         self.waits: list[float] = []
         self.held = 0
+        self.latencies: list[float] = []
 
     def run(self, pending: list[tuple[int, RequestLine]], save_by: float) -> list[Outcome]:
         """Runs the lines in parallel; a line starts only if its upstream call can end before `save_by`
@@ -83,6 +84,8 @@ class Attempt:
             attempt = self.unit.retries.get(index, 0) + 1
             outcome = run_line(client, self.batch.endpoint, index, line, attempt, self.settings)
             rates[position] = client.rate
+            if client.seconds is not None:
+                self.latencies.append(client.seconds)
             return outcome
 
         workers = max(1, min(len(starts) or 1, self.settings.line_concurrency))
@@ -112,14 +115,17 @@ class Attempt:
 
 
 class _Watched:
-    """The route's client, keeping the rate-limit headers of the answer it got."""
+    """The route's client, keeping the rate-limit headers of the answer it got and how long it took."""
 
     def __init__(self, client: Any):
         self._client = client
         self.rate: RateHeaders | None = None
+        self.seconds: float | None = None
 
     def post(self, endpoint: str, body: dict[str, Any]) -> UpstreamReply:
+        started = time.monotonic()
         reply = self._client.post(endpoint, body)
+        self.seconds = time.monotonic() - started
         self.rate = reply.rate
         return reply
 

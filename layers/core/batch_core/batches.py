@@ -15,6 +15,7 @@ from batch_core.errors import (
 )
 from batch_core.files import get_file, register_input_file
 from batch_core.ids import new_id
+from batch_core.lifecycle import changed, transition
 from batch_core.models.batch import (
     Batch,
     BatchOptions,
@@ -150,6 +151,7 @@ def _new_batch(
         **extra,
     )
     stores.batches.put_new(batch)
+    changed(stores, batch)
     _start(stores, batch)
     logger.info("batch created", extra={"batch_id": batch_id, "lines": total})
     return batch
@@ -159,7 +161,8 @@ def _start(stores: Stores, batch: Batch) -> None:
     try:
         stores.workflow.start(batch.id, {"batch_id": batch.id})
     except StorageError:
-        stores.batches.transition(
+        transition(
+            stores,
             batch.id,
             to=BatchStatus.FAILED,
             changes={"failed_at": int(time.time()), "error_message": "the batch could not start"},
@@ -195,9 +198,7 @@ def cancel_batch(stores: Stores, tenant_id: str, batch_id: str) -> Batch:
         allowed = " or ".join(status for status in BatchStatus if status in cancellable)
         raise InvalidTransition(f"batch {batch_id} is {batch.status}; only {allowed} batches can be cancelled")
     try:
-        batch = stores.batches.transition(
-            batch_id, to=BatchStatus.CANCELLING, changes={"cancelling_at": int(time.time())}
-        )
+        batch = transition(stores, batch_id, to=BatchStatus.CANCELLING, changes={"cancelling_at": int(time.time())})
     except InvalidTransition:
         return cancel_batch(stores, tenant_id, batch_id)
     if batch.task_token:

@@ -1,6 +1,9 @@
 """Running a work unit: claim it, run its unfinished lines against the upstream, save what finished."""
 
 import time
+from collections import Counter
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from batch_core.attempt import Attempt
 from batch_core.dal.stores import Stores
@@ -12,7 +15,7 @@ from batch_core.models.line import LineError, LineResult
 from batch_core.models.status import RUNNABLE, BatchStatus, UnitState
 from batch_core.models.usage import Usage
 from batch_core.models.work_unit import UnitRecord, WorkUnit
-from batch_core.observability import logger
+from batch_core.observability import logger, metrics
 from batch_core.settings import Settings
 from batch_core.upstream import RetryLater, Throttled, Upstreams
 from batch_core.workflow.closing import close_unit
@@ -55,6 +58,7 @@ def run_work_unit(
     retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
     if not save_attempt(stores, batch, unit, results, retries, waiting=attempt.held):
         return None
+    _measure(attempt, results, len(delays))
     if unit.waiting and not attempt.held:
         stores.batches.end_wait(batch.id)
     waits = [outcome.delay for outcome in outcomes if isinstance(outcome, RetryLater | Throttled)] + attempt.waits
@@ -95,6 +99,24 @@ def save_attempt(
     if len(unit.finished) + len(results) == unit.count:
         signal_if_finished(stores, batch.id)
     return True
+
+
+def _measure(attempt: Attempt, results: list[LineResult], retried: int) -> None:
+    """The attempt's lines and calls as metrics; no dimension names a tenant or a batch."""
+    outcomes = Counter(result.status for result in results)
+    usage = _usage_of([result for result in results if result.status == "succeeded"])
+    for name, value in (
+        ("LinesSucceeded", outcomes["succeeded"]),
+        ("LinesFailed", outcomes["failed"]),
+        ("LinesRetried", retried),
+        ("LinesThrottled", attempt.held),
+        ("InputTokens", usage.input_tokens),
+        ("OutputTokens", usage.output_tokens),
+    ):
+        if value:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    for seconds in attempt.latencies:
+        metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=round(seconds * 1000, 1))
 
 
 def _usage_of(succeeded: list[LineResult]) -> Usage:

@@ -6,6 +6,7 @@ from batch_core.buckets import store_batch_output
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidTransition
 from batch_core.files import register_batch_files
+from batch_core.lifecycle import transition
 from batch_core.line_views import iter_lines
 from batch_core.models.status import BatchStatus
 from batch_core.output_lines import to_output_line
@@ -27,9 +28,7 @@ def finalize_batch(stores: Stores, settings: Settings, batch_id: str, outcome: s
     ending = BatchStatus(outcome)
     if ending == BatchStatus.COMPLETED:
         try:
-            batch = stores.batches.transition(
-                batch_id, to=BatchStatus.FINALIZING, changes={"finalizing_at": int(time.time())}
-            )
+            batch = transition(stores, batch_id, to=BatchStatus.FINALIZING, changes={"finalizing_at": int(time.time())})
         except InvalidTransition:
             batch = load_batch(stores, batch_id)
             ending = BatchStatus.CANCELLED if batch.status == BatchStatus.CANCELLING else ending
@@ -51,7 +50,7 @@ def finalize_batch(stores: Stores, settings: Settings, batch_id: str, outcome: s
             stores, batch.tenant_id, batch.output_bucket_key, batch.id, output.key, output.size
         )
     try:
-        stores.batches.transition(batch_id, to=ending, changes=changes)
+        transition(stores, batch_id, to=ending, changes=changes)
     except InvalidTransition:
         return _ended_meanwhile(stores, batch_id)
     return ending

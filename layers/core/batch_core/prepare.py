@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition
 from batch_core.inputs import plan_units
+from batch_core.lifecycle import transition
 from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
@@ -44,7 +45,7 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
         else:
             list(stored)
     try:
-        stores.batches.transition(batch_id, to=BatchStatus.IN_PROGRESS, changes={"started_at": int(time.time())})
+        transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes={"started_at": int(time.time())})
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
     logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     save_margin_seconds: float = Field(default=10.0, ge=0)
     watchdog_seconds: int = Field(default=60, ge=1)
     retention_days: int = Field(default=30, ge=1)
+    event_bus_name: str = "default"
+    event_source: str = "batch-api"
 
     def batch_ttl(self, expires_at: int) -> int:
         """When a batch's records expire: the retention period after its completion window ends."""

@@ -12,7 +12,7 @@ from tests.unit.fakes.files import FakeFileStore, FakeUploadStore
 from tests.unit.fakes.keys import FakeApiKeyStore, FakeSecretStore
 from tests.unit.fakes.limits import FakeLimitStore, FakeParameterStore
 from tests.unit.fakes.objects import FakeObjectStore
-from tests.unit.fakes.queue import FakeWorkflow, FakeWorkQueue
+from tests.unit.fakes.queue import FakeBatchEvents, FakeWorkflow, FakeWorkQueue
 from tests.unit.fakes.units import FakeUnitStore
 
 
@@ -31,6 +31,7 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
         "blobs": FakeBlobStore(settings or Settings()),
         "queue": FakeWorkQueue(),
         "workflow": FakeWorkflow(),
+        "events": FakeBatchEvents(),
         "secrets": FakeSecretStore(secrets),
         "parameters": FakeParameterStore(),
         "limits": FakeLimitStore(),

@@ -85,3 +85,15 @@ class FakeWorkflow:
                 return False
             self.signals.append(signal)
             return True
+
+
+class FakeBatchEvents:
+    """The bus: `put` keeps each event's detail, in order."""
+
+    def __init__(self) -> None:
+        self.put_details: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def put(self, detail: dict[str, Any]) -> None:
+        with self._lock:
+            self.put_details.append(detail)

@@ -4,6 +4,7 @@ from typing import Self
 from batch_core.dal.api_keys_db import ApiKeyStore
 from batch_core.dal.batches_db import BatchStore
 from batch_core.dal.clients import AwsClients
+from batch_core.dal.events import BatchEvents
 from batch_core.dal.files_db import FileStore
 from batch_core.dal.limits_db import LimitStore
 from batch_core.dal.objects_db import ObjectStore
@@ -30,6 +31,7 @@ class Stores:
     blobs: BlobStore
     queue: WorkQueue
     workflow: Workflow
+    events: BatchEvents
     secrets: SecretStore
     parameters: ParameterStore
     limits: LimitStore
@@ -52,6 +54,7 @@ class Stores:
             blobs=BlobStore(settings, aws),
             queue=WorkQueue(settings, aws),
             workflow=Workflow(settings, aws),
+            events=BatchEvents(settings, aws),
             secrets=SecretStore(aws),
             parameters=ParameterStore(aws),
             limits=LimitStore(settings, aws),

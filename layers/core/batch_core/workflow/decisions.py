@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidTransition
+from batch_core.lifecycle import transition
 from batch_core.models.status import TERMINAL, BatchStatus, UnitState
 from batch_core.settings import Settings
 from batch_core.workflow.closing import close_units
@@ -48,7 +49,8 @@ def expire_batch(stores: Stores, batch_id: str) -> int:
 def mark_failed(stores: Stores, batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
     """Ends the batch `failed`; returns its status, which stays what it was if it had already ended."""
     try:
-        stores.batches.transition(
+        transition(
+            stores,
             batch_id,
             to=BatchStatus.FAILED,
             changes={"failed_at": int(time.time()), "error_message": message, "errors": errors or []},
