@@ -46,8 +46,13 @@ bench: $(STAMP)
 	$(PY) -m bench.scale
 	$(PY) -m bench.flow
 
+# sam build needs the Lambda runtime's Python (3.12): on PATH, or any pyenv has, whatever python3 is here.
+PYTHON312 := $(shell for candidate in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null); do \
+	$$candidate -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && command -v $$candidate && break; done)
+
 build: $(STAMP)
-	$(VENV)/bin/sam build
+	@test -n "$(PYTHON312)" || { echo "make build needs Python 3.12, the Lambda runtime's version, and found none on PATH or in pyenv: install it (pyenv install 3.12, or your distribution's python3.12) and run make build again" >&2; exit 1; }
+	PATH="$(dir $(PYTHON312)):$$PATH" $(VENV)/bin/sam build
 
 deploy: build
 	$(VENV)/bin/sam deploy --guided
