@@ -3,9 +3,11 @@
 import pytest
 
 from batch_core.flow import limiter
+from batch_core.flow.estimate import counted_tokens, estimated_tokens
 from batch_core.flow.headers import parse, rate_headers
 from batch_core.models.limit import Grant, LimitState, RateHeaders, Report
 from batch_core.models.route import RouteLimits
+from batch_core.models.usage import Usage
 
 NOW = 1_000_000.0
 PER_SECOND_20 = RouteLimits(requests_per_minute=1200)
@@ -132,3 +134,12 @@ def test_a_tenant_that_arrives_while_another_has_the_route_gets_half_of_it_from_
 
     assert sum(granted.values()) == pytest.approx(PACED * 20, abs=10)
     assert granted["small"] == pytest.approx(granted["big"], rel=0.1)
+
+
+def test_an_answer_counts_its_prompt_and_the_most_it_was_allowed_as_an_upstream_counts_it() -> None:
+    usage = Usage(input_tokens=200, output_tokens=150, total_tokens=350)
+    chat = {"model": "m", "messages": [{"role": "user", "content": "x" * 800}]}
+
+    assert counted_tokens({**chat, "max_tokens": 64}, usage) == 264
+    assert counted_tokens(chat, usage) == 350
+    assert estimated_tokens({**chat, "max_tokens": 64}) == 207 + 4 + 64  # the message as JSON, 4 characters a token

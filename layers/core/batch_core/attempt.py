@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from batch_core.errors import StorageError
-from batch_core.flow.estimate import estimated_tokens
+from batch_core.flow.estimate import counted_tokens, estimated_tokens
 from batch_core.flow.shared import SharedLimiter
 from batch_core.models.batch import Batch
 from batch_core.models.limit import Grant, RateHeaders, Report
@@ -73,6 +73,7 @@ class Attempt:
                 self.held += len(positions) - grant.count
 
         rates: dict[int, RateHeaders | None] = {}
+        bodies = {index: line.body for index, line in pending}
 
         def call(position: int) -> Outcome:
             start = starts.get(position)
@@ -93,7 +94,8 @@ class Attempt:
             outcomes = list(pool.map(call, range(len(pending))))
         self.held += sum(1 for outcome in outcomes if isinstance(outcome, Throttled))
         for (route_name, model), positions in groups.items():
-            self._report(routes[route_name], model, _report(positions, starts, outcomes, estimates, rates))
+            seen = _report(positions, starts, outcomes, estimates, rates, bodies)
+            self._report(routes[route_name], model, seen)
         return outcomes
 
     def _take(self, route: Route, model: str, estimates: list[int], until: float) -> Grant:
@@ -136,13 +138,14 @@ def _report(
     outcomes: list[Outcome],
     estimates: dict[int, int],
     rates: dict[int, RateHeaders | None],
+    bodies: dict[int, dict[str, Any]],
 ) -> Report:
     """What the group's calls saw. Every granted line's estimate is settled against the tokens its answer
     used: a line refused, or never started, used none."""
     sent = [position for position in positions if outcomes[position] is not None]
     throttled = [outcome for position in sent if isinstance(outcome := outcomes[position], Throttled)]
     succeeded = [outcome for position in sent if isinstance(outcome := outcomes[position], LineResult)]
-    used = sum(result.usage.total_tokens for result in succeeded if result.usage)
+    used = sum(counted_tokens(bodies[result.index], result.usage) for result in succeeded if result.usage)
     told = [rate for position in sent if (rate := rates.get(position))]
     return Report(
         sent=len(sent),

@@ -5,6 +5,8 @@ import json
 import math
 from typing import Any
 
+from batch_core.models.usage import Usage
+
 _CHARS_PER_TOKEN = 4
 _TOKENS_PER_MESSAGE = 4
 _DEFAULT_COMPLETION_TOKENS = 256
@@ -17,6 +19,15 @@ def estimated_tokens(body: dict[str, Any]) -> int:
         most = body.get("max_completion_tokens") or body.get("max_tokens") or _DEFAULT_COMPLETION_TOKENS
         return prompt + int(most) * int(body.get("n") or 1)
     return _tokens(body.get("input"))
+
+
+def counted_tokens(body: dict[str, Any], usage: Usage) -> int:
+    """What the upstream counted against its limit for an answered line: the prompt it read, and the most the
+    answer was allowed (`max_tokens`) when the request set it, else what the answer used."""
+    most = body.get("max_completion_tokens") or body.get("max_tokens")
+    if "messages" in body and most:
+        return usage.input_tokens + int(most) * int(body.get("n") or 1)
+    return usage.input_tokens + usage.output_tokens
 
 
 def _tokens(part: Any) -> int:
