@@ -7,7 +7,7 @@ import copy
 import functools
 import json
 import threading
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from moto.core.utils import unix_time
@@ -119,23 +119,51 @@ def retention_period_alone(method: Any) -> Any:
     return within_retention
 
 
+_SERVED_SECONDS = 10.0
+
+
 def fair_queue_order(messages: property) -> property:
     """`Queue.messages` (a property): moto hands out a standard queue's visible messages oldest first, whatever
-    their MessageGroupId. An SQS fair queue (a standard queue whose messages carry a group) serves instead the
-    groups with the fewest messages in flight first, so one tenant's backlog does not hold back another's few
-    messages. The replacement orders a standard queue's visible messages by their group's messages in flight
-    plus their place within the group (round-robin between groups); a FIFO queue keeps moto's order."""
+    their MessageGroupId. An SQS fair queue (a standard queue whose messages carry a group) serves the quiet
+    groups first, so one tenant's backlog does not hold back another's few messages. The replacement orders a
+    standard queue's visible messages by their group's messages in flight, plus the group's deliveries in the
+    last ten seconds (`fair_receive` records them: a poller that deletes each message before its next receive
+    never has any in flight), plus their place within the group; a FIFO queue keeps moto's order."""
 
     def fair(self: Queue) -> list[Message]:
         visible: list[Message] = messages.fget(self)  # type: ignore[misc]
         if self.fifo_queue or not any(message.group_id for message in visible):
             return visible
         in_flight = Counter(message.group_id for message in self.pending_messages if not message.visible)
+        recent = _recently_served(self)
         places: Counter[str | None] = Counter()
         ranked = []
         for position, message in enumerate(visible):
-            ranked.append((in_flight[message.group_id] + places[message.group_id], position, message))
-            places[message.group_id] += 1
+            group = message.group_id
+            ranked.append((in_flight[group] + recent[group] + places[group], position, message))
+            places[group] += 1
         return [message for _, _, message in sorted(ranked, key=lambda entry: entry[:2])]
 
     return property(fair)
+
+
+def fair_receive(method: Any) -> Any:
+    """`SQSBackend.receive_message`: moto's own, which also records, per queue, when each message group was
+    last served, for `fair_queue_order`."""
+
+    @functools.wraps(method)
+    def receive(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> list[Message]:
+        received: list[Message] = method(self, queue_name, *args, **kwargs)
+        served = self.get_queue(queue_name).__dict__.setdefault("_served", deque())
+        now = unix_time()
+        served.extend((now, message.group_id) for message in received if message.group_id)
+        return received
+
+    return receive
+
+
+def _recently_served(queue: Queue) -> Counter[str | None]:
+    served = queue.__dict__.setdefault("_served", deque())
+    while served and served[0][0] < unix_time() - _SERVED_SECONDS:
+        served.popleft()
+    return Counter(group for _, group in served)

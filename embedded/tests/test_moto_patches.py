@@ -112,6 +112,25 @@ def test_a_standard_queue_with_message_groups_serves_the_group_with_fewest_in_fl
     assert later == ["small-0", "small-1", "big-2", "big-3"]
 
 
+def test_a_poller_that_deletes_each_message_before_the_next_still_alternates_between_groups(
+    lambdas: LocalLambdas,
+) -> None:
+    with moto_patches(lambdas), mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        for n in range(4):
+            sqs.send_message(QueueUrl=url, MessageBody=f"big-{n}", MessageGroupId="big")
+        sqs.send_message(QueueUrl=url, MessageBody="small-0", MessageGroupId="small")
+        sqs.send_message(QueueUrl=url, MessageBody="small-1", MessageGroupId="small")
+        served = []
+        for _ in range(6):
+            [message] = sqs.receive_message(QueueUrl=url)["Messages"]
+            served.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    assert served == ["big-0", "small-0", "big-1", "small-1", "big-2", "big-3"]
+
+
 def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLambdas) -> None:
     before = _attributes()
 
@@ -130,6 +149,7 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
         "Queue.messages",
+        "SQSBackend.receive_message",
         "LambdaSimpleBackend.invoke",
         "moto.dynamodb.models.copy",
     }
