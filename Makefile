@@ -1,6 +1,9 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov's own dependencies clash with the project's pins, so it lives in a venv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install run test lint unit integration e2e local-stack bench build deploy clean
@@ -12,16 +15,23 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt constraints.txt pypr
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+$(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
+	touch $(CHECKOV_STAMP)
+
 install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m embedded
 
-lint: $(STAMP)
+lint: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 test: lint
 	$(PY) -m pytest
@@ -58,4 +68,4 @@ deploy: build
 	$(VENV)/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache

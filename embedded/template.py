@@ -12,6 +12,7 @@ import yaml
 ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parent.parent
 _SUB = re.compile(r"\$\{([^}!]+)\}")
+_NO_VALUE = object()  # what AWS::NoValue resolves to: the property or item holding it is left out
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -101,12 +102,16 @@ class _Deployer:
         return self.stack.physical[logical_id]
 
     def resolve(self, node: Any) -> Any:
+        """The value of a template node; a property or item that resolves to AWS::NoValue is left out."""
         if isinstance(node, list):
-            return [self.resolve(item) for item in node]
+            return [item for item in (self.resolve(item) for item in node) if item is not _NO_VALUE]
         if not isinstance(node, dict):
             return node
         if "Ref" in node:
-            return self._ref(node["Ref"])
+            return _NO_VALUE if node["Ref"] == "AWS::NoValue" else self._ref(node["Ref"])
+        if "Fn::If" in node:
+            condition, when_true, when_false = node["Fn::If"]
+            return self.resolve(when_true if self._holds(condition) else when_false)
         if "Fn::GetAtt" in node:
             logical_id, attribute = node["Fn::GetAtt"]
             return self.physical(logical_id)[attribute]
@@ -115,7 +120,26 @@ class _Deployer:
         if "Fn::FindInMap" in node:
             mapping, top, second = self.resolve(node["Fn::FindInMap"])
             return self.stack.template["Mappings"][mapping][str(top)][second]
-        return {key: self.resolve(value) for key, value in node.items()}
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not _NO_VALUE}
+
+    def _holds(self, condition: str) -> bool:
+        return bool(self._evaluate(self.stack.template.get("Conditions", {})[condition]))
+
+    def _evaluate(self, node: Any) -> Any:
+        """A condition's value: Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition, over resolved values."""
+        if isinstance(node, dict) and "Fn::Equals" in node:
+            left, right = (self._evaluate(item) for item in node["Fn::Equals"])
+            return str(left) == str(right)
+        if isinstance(node, dict) and "Fn::Not" in node:
+            return not self._evaluate(node["Fn::Not"][0])
+        if isinstance(node, dict) and "Fn::And" in node:
+            return all(self._evaluate(item) for item in node["Fn::And"])
+        if isinstance(node, dict) and "Fn::Or" in node:
+            return any(self._evaluate(item) for item in node["Fn::Or"])
+        if isinstance(node, dict) and "Condition" in node:
+            return self._holds(node["Condition"])
+        return self.resolve(node)
 
     def _ref(self, name: str) -> str:
         pseudo = {
@@ -143,6 +167,11 @@ class _Deployer:
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.stack.region}:{ACCOUNT_ID}:{resource}"
 
+    def _aws_logs_loggroup(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+        """Log groups: nothing writes to them locally (handlers log to the stack's output)."""
+        name = self._name(logical_id)
+        return {"Ref": name, "Arn": self._arn("logs", f"log-group:{name}")}
+
     def _not_local(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
         """API, layer: served in-process by the embedded stack, nothing to create."""
         return {"Ref": self._name(logical_id)}
@@ -167,7 +196,7 @@ class _Deployer:
         s3 = self.aws.client("s3")
         s3.create_bucket(Bucket=name)
         if "BucketEncryption" in properties:
-            rules = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            rules = self.resolve(properties["BucketEncryption"]["ServerSideEncryptionConfiguration"])
             s3.put_bucket_encryption(
                 Bucket=name,
                 ServerSideEncryptionConfiguration={
