@@ -70,17 +70,13 @@ class BatchStore:
 
     def claim_finisher(self, batch_id: str) -> bool:
         """True for exactly one caller: the one that may signal that every line is done."""
-        claimed = conditional_write(
-            lambda: self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(keys.batch_key(batch_id)),
-                UpdateExpression="SET finisher_claimed = :yes",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(finisher_claimed)",
-                ExpressionAttributeValues={":yes": value(True)},
-            ),
+        return self._write_if(
+            batch_id,
+            "SET finisher_claimed = :yes",
+            "attribute_not_exists(finisher_claimed)",
+            {":yes": value(True)},
             f"claim the finisher of batch {batch_id}",
         )
-        return claimed is not None
 
     def counters_update(
         self, batch_id: str, deltas: dict[str, int], *, waiting_since: int | None = None
@@ -106,21 +102,31 @@ class BatchStore:
 
     def end_wait(self, batch_id: str) -> bool:
         """Clears when the batch's lines began waiting, if none waits now; False when some still wait."""
-        ended = conditional_write(
-            lambda: self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key=to_attributes(keys.batch_key(batch_id)),
-                UpdateExpression="REMOVE waiting_since",
-                ConditionExpression="attribute_exists(pk) AND lines_waiting = :zero",
-                ExpressionAttributeValues={":zero": value(0)},
-            ),
+        return self._write_if(
+            batch_id,
+            "REMOVE waiting_since",
+            "lines_waiting = :zero",
+            {":zero": value(0)},
             f"end the wait of batch {batch_id}",
         )
-        return ended is not None
 
     @property
     def _dynamodb(self) -> Any:
         return self._aws.client("dynamodb")
+
+    def _write_if(self, batch_id: str, update: str, condition: str, values: dict[str, Any], what: str) -> bool:
+        """One update of an existing batch under `condition`; False when the condition did not hold."""
+        written = conditional_write(
+            lambda: self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.batch_key(batch_id)),
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeValues=values,
+            ),
+            what,
+        )
+        return written is not None
 
     def _update(self, batch_id: str, expected: Collection[BatchStatus], changes: dict[str, Any]) -> Batch:
         condition, values = one_of("#status", expected, "expected")
