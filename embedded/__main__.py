@@ -74,6 +74,7 @@ def announce(stack: LocalStack, options: StackOptions) -> None:
     else:
         print(f"  Upstream   {options.upstream_base_url}")
     print(f"  AWS (moto) {stack.aws_endpoint}")
+    print(f"  sam local  --env-vars {stack.sam_env_file}")
     print(f"Ready on {stack.base_url}", flush=True)
 
 

@@ -8,6 +8,7 @@ import secrets
 import threading
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
@@ -15,8 +16,10 @@ from embedded.front import HttpFront
 from embedded.pollers import QueuePoller
 from embedded.ports import free_port
 from embedded.rate_limits import ModelLimit
+from embedded.sam_local import write_env_file
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
+from embedded.template import ROOT
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -44,6 +47,7 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.system: LocalSystem | None = None
+        self.sam_env_file: Path | None = None
 
     def start(self) -> None:
         aws_port = free_port()
@@ -59,7 +63,10 @@ class LocalStack:
             }
         )
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+        # MOTO_HOST=0.0.0.0 lets `sam local` containers reach it (embedded/sam_local.py).
+        self._moto = ThreadedMotoServer(
+            ip_address=os.environ.get("MOTO_HOST", "127.0.0.1"), port=aws_port, verbose=False
+        )
         self._moto.start()
         _configure_moto(aws_port)
         upstream_url, upstream_key = self._upstream()
@@ -71,6 +78,7 @@ class LocalStack:
         self.system = LocalSystem.start(parameters, self.options.environment, os.environ.__setitem__)
         for api_key, tenant_id in self.options.api_keys.items():
             self.system.add_api_key(api_key, tenant_id)
+        self.sam_env_file = write_env_file(self.system.stack, self.aws_endpoint, _sam_env_file())
         self._front = HttpFront(self.system.gateway, self.options.host, self.options.port)
         self._front.start()
         for poller in self.system.pollers:
@@ -138,3 +146,8 @@ def _configure_moto(port: int) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback moto server
         answer.read()
+
+
+def _sam_env_file() -> Path:
+    """Where `sam local` finds the functions' environment: SAM_ENV_FILE, else .aws-sam/local-env.json."""
+    return Path(os.environ.get("SAM_ENV_FILE") or ROOT / ".aws-sam" / "local-env.json")

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from embedded.launcher import LaunchedStack
@@ -44,3 +47,15 @@ def test_a_stack_that_cannot_start_is_reported_with_its_output() -> None:
     assert str(failed.value) == (
         "the local stack exited before it was ready:\nBATCH_API_KEYS must look like 'tenant-a=key1,tenant-b=key2'\n"
     )
+
+
+def test_startup_writes_the_functions_environment_for_sam_local(stack: LaunchedStack) -> None:
+    [path] = [line.split("--env-vars ", 1)[1].strip() for line in stack.output if "sam local  --env-vars" in line]
+
+    env_vars = json.loads(Path(path).read_text())
+
+    assert env_vars["Parameters"]["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")
+    executor = env_vars["ExecutorFunction"]
+    assert executor["TABLE_NAME"] == "batch-local-BatchTable" and executor["WORK_QUEUE_URL"].endswith("WorkQueue")
+    assert executor["UPSTREAM_BASE_URL"].startswith("http://host.docker.internal:")
+    assert set(env_vars) >= {"ApiFunction", "PrepareFunction", "FinalizeFunction", "AuthorizerFunction"}
