@@ -16,6 +16,14 @@ def _lines(count: int) -> list[dict[str, object]]:
     return [chat_line(f"c{n}", f"line {n}") for n in range(count)]
 
 
+def _limited_to_5_a_second(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The simulator admits 300 requests a minute, and UPSTREAMS routes every model to it with that limit."""
+    simulator.rate_limits = RateLimiter(parse_limits("300", None))
+    monkeypatch.setenv("SIM_KEY", "sk-upstream-test")
+    limits = {"requests_per_minute": 300}
+    return json.dumps([{"name": "sim", "base_url": simulator.base_url, "api_key_env": "SIM_KEY", "limits": limits}])
+
+
 def _retries(system: LocalSystem, batch_id: str) -> dict[int, int]:
     return {index: count for unit in system.stores.units.list(batch_id) for index, count in unit.retries.items()}
 
@@ -40,17 +48,8 @@ def test_a_batch_far_past_the_rate_limit_learns_it_and_every_line_succeeds_witho
 def test_configured_limits_keep_the_upstream_from_refusing_at_all(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator.rate_limits = RateLimiter(parse_limits("300", None))
-    routes = [
-        {
-            "name": "sim",
-            "base_url": simulator.base_url,
-            "api_key_env": "SIM_KEY",
-            "limits": {"requests_per_minute": 300},
-        }
-    ]
-    monkeypatch.setenv("SIM_KEY", "sk-upstream-test")
-    with started_system(simulator, monkeypatch, UPSTREAMS=json.dumps(routes)) as system:
+    upstreams = _limited_to_5_a_second(simulator, monkeypatch)
+    with started_system(simulator, monkeypatch, UPSTREAMS=upstreams) as system:
         console = Console(system)
         created = console.create({"endpoint": CHAT, "requests": _lines(45)}).json()
 
@@ -80,11 +79,8 @@ def test_lines_still_waiting_when_the_window_ends_expire_and_the_finished_ones_s
 def test_a_second_tenants_small_batch_finishes_while_the_first_tenants_big_one_still_runs(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator.rate_limits = RateLimiter(parse_limits("300", None))
-    limits = {"requests_per_minute": 300}
-    routes = [{"name": "sim", "base_url": simulator.base_url, "api_key_env": "SIM_KEY", "limits": limits}]
-    monkeypatch.setenv("SIM_KEY", "sk-upstream-test")
-    with started_system(simulator, monkeypatch, UPSTREAMS=json.dumps(routes), MAX_LINES_PER_BATCH="200") as system:
+    upstreams = _limited_to_5_a_second(simulator, monkeypatch)
+    with started_system(simulator, monkeypatch, UPSTREAMS=upstreams, MAX_LINES_PER_BATCH="200") as system:
         first, second = Console(system, KEY_A), Console(system, KEY_B)
         big = first.create({"endpoint": CHAT, "requests": _lines(150)}).json()["id"]
         system.run_until(lambda: first.get(big).json()["request_counts"]["completed"] >= 6, timeout=30)
