@@ -55,9 +55,10 @@ class Attempt:
         self.upstreams.refresh()
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         routes: dict[str, Route] = {}
+        route_of: dict[int, Route] = {}
         for position, (_, line) in enumerate(pending):
             model = str(line.body.get("model") or "")
-            route = self.upstreams.route_for(model)
+            route = route_of[position] = self.upstreams.route_for(model)
             routes[route.name] = route
             groups[(route.name, model)].append(position)
         starts: dict[int, float] = {}
@@ -81,7 +82,7 @@ class Attempt:
                 return None
             time.sleep(max(0.0, start - time.monotonic()))
             index, line = pending[position]
-            client = _Watched(self.upstreams.client(self.upstreams.route_for(str(line.body.get("model") or ""))))
+            client = _Watched(self.upstreams.client(route_of[position]))
             attempt = self.unit.retries.get(index, 0) + 1
             outcome = run_line(client, self.batch.endpoint, index, line, attempt, self.settings)
             rates[position] = client.rate
