@@ -75,6 +75,8 @@ def announce(stack: LocalStack, options: StackOptions) -> None:
         print(f"  Upstream   {options.upstream_base_url}")
     print(f"  AWS (moto) {stack.aws_endpoint}")
     print(f"  sam local  --env-vars {stack.sam_env_file}")
+    if stack.system and stack.system.settings.webhook_allow_loopback:
+        print("  Webhooks   may call receivers on loopback (127.0.0.1) here; a deployed stack refuses them")
     print(f"Ready on {stack.base_url}", flush=True)
 
 

@@ -53,7 +53,8 @@ class LocalSystem:
         The functions' environment is set once, before any handler module is loaded: as in Lambda, each
         handler module builds its settings and stores from it when it is loaded."""
         stack = deploy(parameters=parameters)
-        variables = {**stack.environment(), **environment}
+        # Webhook receivers run on this machine here (the console says so at startup); in AWS loopback is refused.
+        variables = {**stack.environment(), "WEBHOOK_ALLOW_LOOPBACK": "true", **environment}
         for name, value in variables.items():
             set_env(name, value)
         lambdas = LocalLambdas(stack)

@@ -173,7 +173,8 @@ class _Deployer:
         return {"Ref": name, "Arn": self._arn("logs", f"log-group:{name}")}
 
     def _not_local(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
-        """API, layer: served in-process by the embedded stack, nothing to create."""
+        """API, layer: served in-process by the embedded stack; alarms, dashboard, queue policy: not enforced or
+        drawn by moto. Nothing to create."""
         return {"Ref": self._name(logical_id)}
 
     def _aws_dynamodb_table(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
@@ -218,9 +219,23 @@ class _Deployer:
 
     def _aws_sqs_queue(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
         name = self._name(logical_id)
-        attributes = {key: _queue_attribute(key, self.resolve(value)) for key, value in properties.items()}
+        resolved = self.resolve(properties)
+        attributes = {key: _queue_attribute(key, value) for key, value in resolved.items()}
         url = self.aws.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         return {"Ref": url, "Arn": self._arn("sqs", name), "QueueName": name, "QueueUrl": url}
+
+    def _aws_events_rule(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+        """A rule and its targets on the bus: moto delivers matching events to its SQS targets."""
+        name = self._name(logical_id)
+        bus = self.resolve(properties.get("EventBusName", "default"))
+        events = self.aws.client("events")
+        arn = events.put_rule(
+            Name=name, EventBusName=bus, EventPattern=json.dumps(self.resolve(properties["EventPattern"]))
+        )["RuleArn"]
+        targets = [{"Id": target["Id"], "Arn": self.resolve(target["Arn"])} for target in properties.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        return {"Ref": name, "Arn": arn}
 
     def _aws_secretsmanager_secret(self, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
         name = self._name(logical_id)

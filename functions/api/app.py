@@ -4,6 +4,7 @@ import console_routes
 import files_routes
 import openai_routes
 import uploads_routes
+import webhooks_routes
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -29,6 +30,7 @@ app.include_router(console_routes.router)
 app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
+app.include_router(webhooks_routes.router)
 CREATE_ONCE = CreateOnce(STORES, SETTINGS)
 
 

@@ -15,6 +15,7 @@ import requests
 from embedded.gateway import GatewayResponse
 from embedded.system import LocalSystem
 from tests.integration.conftest import CONSOLE, KEY_A, Console, chat_line, input_file_lines
+from tests.webhook_receiver import WebhookReceiver
 
 TENANT = "tenant-a"  # the tenant the conftest gives KEY_A
 BUCKETS = "/api/client/v1/files/buckets"
@@ -181,6 +182,15 @@ def _walk_uploads(walk: Walk) -> None:
     walk.call("POST", f"/v1/uploads/{other}/cancel")
 
 
+def _walk_webhooks(walk: Walk, endpoint_id: str) -> None:
+    webhooks = "/api/client/v1/webhooks"
+    walk.call("GET", webhooks)
+    walk.call("GET", f"{webhooks}/{endpoint_id}")
+    walk.system.run_until(lambda: walk.call("GET", f"{webhooks}/{endpoint_id}/deliveries").json()["data"], timeout=30)
+    walk.call("GET", f"{webhooks}/wh_unknown", status=404)
+    walk.call("DELETE", f"{webhooks}/{endpoint_id}")
+
+
 def _documents(answer: GatewayResponse) -> list[Any]:
     """The JSON an answer holds: its body, or each line of a JSONL body; any other body as one text."""
     text = answer.body.decode(errors="replace")
@@ -259,14 +269,18 @@ def test_no_answer_of_any_route_shows_an_internal_field_a_storage_key_or_the_ten
 ) -> None:
     walk = Walk(system)
 
-    object_key = _walk_buckets(walk)
-    _walk_console_batches(walk, object_key)
-    _walk_openai(walk)
-    _walk_uploads(walk)
+    with WebhookReceiver() as receiver:
+        endpoint = walk.call("POST", "/api/client/v1/webhooks", {"url": receiver.url}, status=201).json()["id"]
+        object_key = _walk_buckets(walk)
+        _walk_console_batches(walk, object_key)
+        _walk_openai(walk)
+        _walk_uploads(walk)
+        _walk_webhooks(walk, endpoint)
 
     routes = _api_routes(system, monkeypatch)
     assert _reached(walk.called, routes) == routes
     seen = {key for _, answer in walk.answers for document in _documents(answer) for _, key, _ in _fields(document)}
     assert {"request_counts", "errors", "output_file", "object_key", "usage", "response_body", "uploadUrl"} <= seen
     assert {"input_file_id", "output_file_id", "error_file_id", "file", "bucket", "buckets", "nextCursor"} <= seen
+    assert {"secret", "event_id", "response_status", "deleted"} <= seen
     assert [leak for label, answer in walk.answers for leak in _leaks(label, answer)] == []

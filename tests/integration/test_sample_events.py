@@ -23,6 +23,7 @@ SAMPLES = {
     "finalize_task.json": ("FinalizeFunction", NOT_FOUND),
     "mark_failed_task.json": ("MarkFailedFunction", NOT_FOUND),
     "execution_ended.json": ("ExecutionEndedFunction", {"status": "missing"}),
+    "webhook_batch_ended.json": ("WebhookFunction", {"batchItemFailures": []}),
 }
 
 

@@ -3,6 +3,8 @@
 import json
 from typing import Any
 
+from batch_core.dal.events import STATUS_CHANGE
+from batch_core.models.status import TERMINAL
 from embedded.template import load_template
 
 TEMPLATE = load_template()
@@ -71,4 +73,31 @@ def test_the_dashboard_shows_lines_failures_throttles_latency_queues_executor_an
         "4xx",
         "5xx",
         "Latency",
+        "WebhooksDelivered",
+        "WebhooksFailed",
     } <= shown
+
+
+def test_every_log_group_keeps_the_retention_and_the_state_machine_logs_its_errors_there() -> None:
+    groups = _of_type("AWS::Logs::LogGroup")
+    logging = RESOURCES["BatchStateMachine"]["Properties"]["Logging"]
+
+    assert all(group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in groups.values())
+    assert {f"{name}Logs" for name in _of_type("AWS::Serverless::Function")} <= set(groups)
+    assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    [destination] = logging["Destinations"]
+    assert destination["CloudWatchLogsLogGroup"]["LogGroupArn"] == {"Fn::GetAtt": ["StateMachineLogs", "Arn"]}
+
+
+def test_batch_endings_reach_the_webhook_queue_by_a_rule_that_alone_may_send_to_it() -> None:
+    rule = RESOURCES["BatchEndedRule"]["Properties"]
+    [statement] = RESOURCES["WebhookQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    mapping = RESOURCES["WebhookFunction"]["Properties"]["Events"]["Webhooks"]["Properties"]
+
+    assert set(rule["EventPattern"]["detail"]["status"]) == {status.value for status in TERMINAL}
+    assert rule["EventPattern"]["detail-type"] == [STATUS_CHANGE]
+    assert rule["Targets"] == [{"Id": "webhooks", "Arn": {"Fn::GetAtt": ["WebhookQueue", "Arn"]}}]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["BatchEndedRule", "Arn"]}}}
+    assert mapping["Queue"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -87,3 +87,8 @@ class AttemptUnfinished(BatchError):
     def __init__(self, unit: int, seconds: float):
         super().__init__(f"unit {unit}: this delivery's earlier attempt did not end; it runs again in {seconds:.0f}s")
         self.seconds = seconds
+
+
+class WebhookNotFound(NotFound):
+    def __init__(self, endpoint_id: str):
+        super().__init__(f"Webhook endpoint '{echo(endpoint_id)}' not found")

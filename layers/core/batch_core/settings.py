@@ -1,7 +1,7 @@
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 
 class Settings(BaseSettings):
@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
     event_bus_name: str = "default"
     event_source: str = "batch-api"
+    webhook_queue_url: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The waits before each retry of a failed delivery: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h (a day in all);
+    # in the environment, comma-separated.
+    webhook_retry_seconds: Annotated[list[int], NoDecode] = Field(default=[5, 300, 1800, 7200, 18000, 36000, 21600])
+    max_webhooks_per_tenant: int = Field(default=20, ge=1)
+    # Only the local stack sets it: in AWS a receiver on loopback would be the function's own host.
+    webhook_allow_loopback: bool = False
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def comma_separated(cls, waits: object) -> object:
+        return [wait.strip() for wait in waits.split(",") if wait.strip()] if isinstance(waits, str) else waits
 
     def batch_ttl(self, expires_at: int) -> int:
         """When a batch's records expire: the retention period after its completion window ends."""

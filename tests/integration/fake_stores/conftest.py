@@ -24,5 +24,6 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
             bucket_name=stack.ref("BatchBucket"),
             work_queue_url=stack.ref("WorkQueue"),
             state_machine_arn=stack.ref("BatchStateMachine"),
+            webhook_queue_url=stack.ref("WebhookQueue"),
         )
         yield Stores.from_settings(settings)

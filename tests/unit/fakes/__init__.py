@@ -14,6 +14,7 @@ from tests.unit.fakes.limits import FakeLimitStore, FakeParameterStore
 from tests.unit.fakes.objects import FakeObjectStore
 from tests.unit.fakes.queue import FakeBatchEvents, FakeWorkflow, FakeWorkQueue
 from tests.unit.fakes.units import FakeUnitStore
+from tests.unit.fakes.webhooks import FakeWebhookQueue, FakeWebhookStore
 
 
 def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None = None) -> Stores:
@@ -35,6 +36,8 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
         "secrets": FakeSecretStore(secrets),
         "parameters": FakeParameterStore(),
         "limits": FakeLimitStore(),
+        "webhooks": FakeWebhookStore(),
+        "webhook_queue": FakeWebhookQueue(),
         "clients": NoAws(),
     }
     return Stores(**fakes)

@@ -1,16 +1,14 @@
 """The work queue and the workflow as recorders: what was sent, requeued, delayed, started and signalled."""
 
-import math
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from batch_core.dal.queue import sqs_delay
 from batch_core.errors import StorageError
 from batch_core.models.work_unit import WorkUnit
 
-_MAX_DELAY_SECONDS = 900
 _MAX_VISIBILITY_SECONDS = 12 * 3600
 
 
@@ -39,11 +37,10 @@ class FakeWorkQueue:
         return count
 
     def requeue(self, unit: WorkUnit, delay: float) -> None:
-        seconds = max(0, math.ceil(delay))
-        due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
+        delay_seconds, due = sqs_delay(delay)
         message = unit.model_copy(update={"not_before": due})
         with self._lock:
-            self.requeued.append(Requeued(message, min(seconds, _MAX_DELAY_SECONDS)))
+            self.requeued.append(Requeued(message, delay_seconds))
 
     def delay(self, receipt_handle: str, seconds: float) -> None:
         with self._lock:

@@ -73,3 +73,21 @@ def bucket_key(tenant_id: str, bucket: str) -> dict[str, str]:
 
 def limit_key(route: str, model: str) -> dict[str, str]:
     return {"pk": f"LIMIT#{route}#{model}", "sk": "LIMIT"}
+
+
+def webhook_key(tenant_id: str, endpoint_id: str) -> dict[str, str]:
+    """A tenant's webhook endpoints share a partition, so listing them is one query."""
+    return {"pk": tenant_webhooks_partition(tenant_id), "sk": f"WEBHOOK#{endpoint_id}"}
+
+
+def tenant_webhooks_partition(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#WEBHOOKS"
+
+
+def delivery_key(endpoint_id: str, event_id: str) -> dict[str, str]:
+    """An endpoint's deliveries share a partition, sorted by event id, which sorts by time."""
+    return {"pk": deliveries_partition(endpoint_id), "sk": f"DELIVERY#{event_id}"}
+
+
+def deliveries_partition(endpoint_id: str) -> str:
+    return f"WEBHOOK#{endpoint_id}"

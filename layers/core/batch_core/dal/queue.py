@@ -3,6 +3,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 from batch_core.dal.clients import AWS_ERRORS, AwsClients, storage_error
 from batch_core.errors import StorageError
 from batch_core.models.work_unit import WorkUnit
@@ -10,6 +12,25 @@ from batch_core.settings import Settings
 
 _MAX_DELAY_SECONDS = 900
 _MAX_VISIBILITY_SECONDS = 12 * 3600
+
+
+def sqs_delay(delay: float) -> tuple[int, int | None]:
+    """The DelaySeconds of a message due in `delay` seconds, and its due time when that is past SQS's
+    15-minute delay: the message then hops until it is due."""
+    seconds = max(0, math.ceil(delay))
+    due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
+    return min(seconds, _MAX_DELAY_SECONDS), due
+
+
+def send_delayed(sqs: Any, queue_url: str, message: BaseModel, delay: float, what: str, **group: str) -> None:
+    """Sends `message` (a model with a `not_before` field) to be received after `delay` seconds, carrying its
+    due time when it must hop; a failed send is the StorageError "could not `what`"."""
+    delay_seconds, due = sqs_delay(delay)
+    body = message.model_copy(update={"not_before": due}).model_dump_json(exclude_none=True)
+    try:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds, **group)
+    except AWS_ERRORS as exc:
+        raise storage_error(f"could not {what}", exc) from exc
 
 
 class WorkQueue:
@@ -36,18 +57,8 @@ class WorkQueue:
         """Queues the unit again to run after `delay` seconds, as a fresh message: a wait is no failed receive,
         so it never moves the unit toward the dead-letter queue. SQS delays a message 15 minutes at most; a
         longer wait carries its due time and hops until then."""
-        seconds = max(0, math.ceil(delay))
-        due = int(time.time()) + seconds if seconds > _MAX_DELAY_SECONDS else None
-        message = unit.model_copy(update={"not_before": due})
-        try:
-            self._sqs.send_message(
-                QueueUrl=self.queue_url,
-                MessageBody=message.model_dump_json(exclude_none=True),
-                DelaySeconds=min(seconds, _MAX_DELAY_SECONDS),
-                **_fair_group(unit),
-            )
-        except AWS_ERRORS as exc:
-            raise storage_error(f"could not requeue unit {unit.unit} of batch {unit.batch_id}", exc) from exc
+        what = f"requeue unit {unit.unit} of batch {unit.batch_id}"
+        send_delayed(self._sqs, self.queue_url, unit, delay, what, **_fair_group(unit))
 
     def delay(self, receipt_handle: str, seconds: float) -> None:
         """Keeps a received message hidden for `seconds`: it comes back then, one more receive counted."""

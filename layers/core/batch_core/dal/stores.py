@@ -14,6 +14,8 @@ from batch_core.dal.secret_store import SecretStore
 from batch_core.dal.storage import BlobStore
 from batch_core.dal.units_db import UnitStore
 from batch_core.dal.uploads_db import UploadStore
+from batch_core.dal.webhook_queue import WebhookQueue
+from batch_core.dal.webhooks_db import WebhookStore
 from batch_core.dal.workflow import Workflow
 from batch_core.settings import Settings
 
@@ -35,6 +37,8 @@ class Stores:
     secrets: SecretStore
     parameters: ParameterStore
     limits: LimitStore
+    webhooks: WebhookStore
+    webhook_queue: WebhookQueue
     # The clients the stores share, for what reads the table through a library of its own (idempotency).
     clients: AwsClients
 
@@ -58,5 +62,7 @@ class Stores:
             secrets=SecretStore(aws),
             parameters=ParameterStore(aws),
             limits=LimitStore(settings, aws),
+            webhooks=WebhookStore(settings, aws),
+            webhook_queue=WebhookQueue(settings, aws),
             clients=aws,
         )
