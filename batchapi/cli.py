@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from batch_core.models.batch import ENDPOINTS
 from batchapi.client import BatchClient
 from batchapi.errors import ApiError, UsageError
 from batchapi.keys import add_key_commands
@@ -124,6 +125,19 @@ def results(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def watch_batch(arguments: argparse.Namespace) -> int:
+    client = _client(arguments)
+    return watch(client, client.get(arguments.batch_id), arguments.poll)
+
+
+def retry(arguments: argparse.Namespace) -> int:
+    """A new batch of the lines that did not succeed; prints its id, then watches it with --wait."""
+    client = _client(arguments)
+    batch = client.retry(arguments.batch_id)
+    print(batch["id"])
+    return watch(client, batch, arguments.poll) if arguments.wait else 0
+
+
 def cancel(arguments: argparse.Namespace) -> int:
     batch = _client(arguments).cancel(arguments.batch_id)
     print(f"{batch['id']} {batch['status']}")
@@ -138,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser("submit", help="create a batch from an OpenAI batch input JSONL file")
     command.add_argument("file")
-    command.add_argument("--endpoint", choices=["/v1/chat/completions", "/v1/embeddings"])
+    command.add_argument("--endpoint", choices=ENDPOINTS)
     command.add_argument("--completion-window", default=None)
     command.add_argument("--metadata", action="append", metavar="KEY=VALUE")
     command.add_argument("--wait", action="store_true", help="show live progress until the batch ends")
@@ -149,6 +163,17 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("batch_id")
         command.set_defaults(run=run)
+
+    command = commands.add_parser("watch", help="show a batch's live progress until it ends")
+    command.add_argument("batch_id")
+    command.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
+    command.set_defaults(run=watch_batch)
+
+    command = commands.add_parser("retry", help="run a batch's failed, expired and cancelled lines again")
+    command.add_argument("batch_id")
+    command.add_argument("--wait", action="store_true", help="show live progress until the new batch ends")
+    command.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
+    command.set_defaults(run=retry)
 
     command = commands.add_parser("list", help="list batches, newest first")
     command.add_argument("--status")

@@ -36,6 +36,9 @@ class BatchClient:
             "data"
         ]
 
+    def retry(self, batch_id: str) -> dict[str, Any]:
+        return self._json("POST", f"{CONSOLE}/{batch_id}/retry")
+
     def cancel(self, batch_id: str) -> dict[str, Any]:
         return self._json("POST", f"{CONSOLE}/{batch_id}/cancel")
 

@@ -3,7 +3,8 @@ configurable latency, and faults injected by markers in the request text:
 `[fault:429x2]` (the first two requests with this body get 429 + Retry-After), `[fault:500x1]`,
 `[fault:timeout]`, `[fault:notjson]`, `[fault:400]` (always), and `[slow:2]` (answers after two
 seconds). A fault rate adds random 429s and 503s to the other requests. Rate limits per model
-(`rate_limits`, see embedded/rate_limits.py) answer 429 past the pace, with OpenAI's headers."""
+(`rate_limits`, see embedded/rate_limits.py) answer 429 past the pace, with OpenAI's headers.
+It answers chat completions, embeddings, responses, completions and moderations (`[flag]` flags an input)."""
 
 import hashlib
 import json
@@ -13,8 +14,9 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,6 +25,8 @@ from embedded.rate_limits import ModelLimit, RateLimiter
 _FAULT = re.compile(r"\[fault:(\w+?)(?:x(\d+))?\]")
 _SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_REASONING_MODEL = re.compile(r"^o\d")
+_MODERATION_CATEGORIES = ("harassment", "hate", "illicit", "self-harm", "sexual", "violence")
 
 
 def count_tokens(text: str) -> int:
@@ -98,11 +102,10 @@ class Simulator:
         with self.load.measure():
             if delay:
                 time.sleep(delay)
-        if path.endswith("/chat/completions"):
-            return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_chat(request, text)).encode()
-        if path.endswith("/embeddings"):
-            return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(_embeddings(request)).encode()
-        return _error(404, "unknown_url", f"The simulator does not serve {path}.")
+        reply = _REPLIES.get(path.rsplit("/v1", 1)[-1].removeprefix("/v1"))
+        if reply is None:
+            return _error(404, "unknown_url", f"The simulator does not serve {path}.")
+        return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(reply(request, text, seen)).encode()
 
     def _fault(self, kind: str) -> tuple[int, dict[str, str], bytes]:
         if kind == "timeout":
@@ -151,10 +154,14 @@ class Load:
 
 
 def _text(request: dict[str, Any]) -> str:
-    if "messages" in request:
-        parts = [message.get("content") for message in request.get("messages", []) if isinstance(message, dict)]
+    """The text a request asks about: its messages' contents, its prompt, or its input."""
+    messages = request.get("messages")
+    if messages is None and isinstance(request.get("input"), list):
+        messages = [item for item in request["input"] if isinstance(item, dict) and "content" in item]
+    if messages:
+        parts = [message.get("content") for message in messages if isinstance(message, dict)]
         return " ".join(part if isinstance(part, str) else json.dumps(part) for part in parts)
-    value = request.get("input", "")
+    value = request.get("prompt", request.get("input", ""))
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -162,27 +169,115 @@ def _tokens_asked(request: dict[str, Any], text: str) -> int:
     """What the request counts against a tokens-per-minute limit, as OpenAI counts it: its prompt, and the
     most the reply may hold (`max_tokens`), else the reply it gets."""
     prompt = count_tokens(text)
-    if "input" in request:
+    most = request.get("max_completion_tokens") or request.get("max_tokens") or request.get("max_output_tokens")
+    if "input" in request and not most:
         return prompt
-    most = request.get("max_completion_tokens") or request.get("max_tokens")
     return prompt + (int(most) if most else prompt + 4)
 
 
-def _chat(request: dict[str, Any], text: str) -> dict[str, Any]:
-    reply = f"Simulated reply to: {text}"
-    prompt, completion = count_tokens(text), count_tokens(reply)
+@dataclass(frozen=True)
+class _Tokens:
+    """A reply's usage: a prompt seen before is read from the cache, and a reasoning model (o1, o3, o4-mini…)
+    thinks as many tokens as it answers, counted in its output."""
+
+    prompt: int
+    completion: int
+    cached: int
+    reasoning: int
+
+    @classmethod
+    def of(cls, request: dict[str, Any], text: str, reply: str, seen: int) -> "_Tokens":
+        prompt, answer = count_tokens(text), count_tokens(reply)
+        reasoning = answer if _REASONING_MODEL.match(str(request.get("model"))) else 0
+        return cls(prompt, answer + reasoning, prompt if seen > 1 else 0, reasoning)
+
+    def chat_usage(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt,
+            "completion_tokens": self.completion,
+            "total_tokens": self.prompt + self.completion,
+            "prompt_tokens_details": {"cached_tokens": self.cached},
+            "completion_tokens_details": {"reasoning_tokens": self.reasoning},
+        }
+
+
+def _reply_text(text: str) -> str:
+    return f"Simulated reply to: {text}"
+
+
+def _chat(request: dict[str, Any], text: str, seen: int) -> dict[str, Any]:
+    reply = _reply_text(text)
     return {
-        "id": "chatcmpl-sim-" + hashlib.sha256(text.encode()).hexdigest()[:16],
+        "id": "chatcmpl-sim-" + _digest(text),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model"),
         "system_fingerprint": "upstream-simulator",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        "usage": _Tokens.of(request, text, reply, seen).chat_usage(),
     }
 
 
-def _embeddings(request: dict[str, Any]) -> dict[str, Any]:
+def _completion(request: dict[str, Any], text: str, seen: int) -> dict[str, Any]:
+    reply = _reply_text(text)
+    return {
+        "id": "cmpl-sim-" + _digest(text),
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": request.get("model"),
+        "choices": [{"index": 0, "text": reply, "logprobs": None, "finish_reason": "stop"}],
+        "usage": _Tokens.of(request, text, reply, seen).chat_usage(),
+    }
+
+
+def _response(request: dict[str, Any], text: str, seen: int) -> dict[str, Any]:
+    reply = _reply_text(text)
+    tokens = _Tokens.of(request, text, reply, seen)
+    message = {
+        "type": "message",
+        "id": "msg_sim_" + _digest(text),
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": reply, "annotations": []}],
+    }
+    return {
+        "id": "resp_sim_" + _digest(text),
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "model": request.get("model"),
+        "output": [message],
+        "usage": {
+            "input_tokens": tokens.prompt,
+            "input_tokens_details": {"cached_tokens": tokens.cached},
+            "output_tokens": tokens.completion,
+            "output_tokens_details": {"reasoning_tokens": tokens.reasoning},
+            "total_tokens": tokens.prompt + tokens.completion,
+        },
+    }
+
+
+def _moderation(request: dict[str, Any], text: str, seen: int) -> dict[str, Any]:
+    """Flags an input that says "[flag]", in every category; moderations answer no usage."""
+    inputs = request["input"] if isinstance(request.get("input"), list) else [request.get("input", "")]
+    results = []
+    for item in inputs:
+        flagged = "[flag]" in json.dumps(item)
+        results.append(
+            {
+                "flagged": flagged,
+                "categories": dict.fromkeys(_MODERATION_CATEGORIES, flagged),
+                "category_scores": dict.fromkeys(_MODERATION_CATEGORIES, 0.99 if flagged else 0.001),
+            }
+        )
+    return {"id": "modr-sim-" + _digest(text), "model": request.get("model"), "results": results}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _embeddings(request: dict[str, Any], text: str, seen: int) -> dict[str, Any]:
     inputs = request["input"] if isinstance(request.get("input"), list) else [request.get("input", "")]
     dimensions = int(request.get("dimensions") or 8)
     data = [
@@ -196,6 +291,15 @@ def _embeddings(request: dict[str, Any]) -> dict[str, Any]:
         "model": request.get("model"),
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
+
+
+_REPLIES: dict[str, Callable[[dict[str, Any], str, int], dict[str, Any]]] = {
+    "/chat/completions": _chat,
+    "/embeddings": _embeddings,
+    "/responses": _response,
+    "/completions": _completion,
+    "/moderations": _moderation,
+}
 
 
 def _vector(text: str, dimensions: int) -> list[float]:

@@ -7,7 +7,7 @@ from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
-from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches
+from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches, retry_batch
 from batch_core.idempotency import CreateOnce
 from batch_core.items import list_items
 from batch_core.models.batch import CreateBatchRequest
@@ -53,6 +53,13 @@ def handle_get_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) 
 @router.post(f"{CONSOLE}/<batch_id>/cancel")
 def handle_cancel_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> ConsoleBatch:
     return ConsoleBatch.of(cancel_batch(STORES, tenant_id, batch_id))
+
+
+@router.post(f"{CONSOLE}/<batch_id>/retry")
+def handle_retry_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> Response[ConsoleBatch]:
+    """A new batch of the lines that did not succeed; its metadata's `retry_of` names this batch."""
+    retried = retry_batch(STORES, SETTINGS, tenant_id, batch_id)
+    return Response(201, content_type="application/json", body=ConsoleBatch.of(retried))
 
 
 @router.get(f"{CONSOLE}/<batch_id>/items")

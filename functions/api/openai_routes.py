@@ -3,13 +3,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from form_parts import FilePart, TextPart, read_part
+from form_parts import ExpiresAnchorPart, ExpiresSecondsPart, FilePart, TextPart, expires_after_part, read_part
 from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
+from batch_core.idempotency import CreateOnce
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.openai import DeletedFile, Listed, OpenAIBatch, OpenAIFile, OpenAIList
@@ -26,11 +27,17 @@ def page_of(data: list[Listed], has_more: bool) -> OpenAIList[Listed]:
 
 @router.post("/v1/files")
 def handle_upload_file(
-    tenant_id: Annotated[str, Depends(tenant)], file: FilePart, purpose: TextPart = b""
+    tenant_id: Annotated[str, Depends(tenant)],
+    file: FilePart,
+    purpose: TextPart = b"",
+    anchor: ExpiresAnchorPart = b"",
+    seconds: ExpiresSecondsPart = b"",
 ) -> OpenAIFile:
     filename, data = read_part(file, "file")
     chosen = read_part(purpose, "purpose")[1].decode(errors="replace")
-    return OpenAIFile.of(upload_file(STORES, SETTINGS, tenant_id, filename or "upload.jsonl", chosen, data))
+    expires_after = expires_after_part(anchor, seconds)
+    stored = upload_file(STORES, SETTINGS, tenant_id, filename or "upload.jsonl", chosen, data, expires_after)
+    return OpenAIFile.of(stored)
 
 
 @router.get("/v1/files")
@@ -38,8 +45,10 @@ def handle_list_files(
     tenant_id: Annotated[str, Depends(tenant)],
     limit: Annotated[int, Query()] = 10_000,
     after: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+    order: Annotated[str, Query(max_length=MAX_ID_CHARS)] = "desc",
+    purpose: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
 ) -> OpenAIList[OpenAIFile]:
-    found, has_more = list_files(STORES, tenant_id, limit=limit, after=after)
+    found, has_more = list_files(STORES, tenant_id, limit=limit, after=after, order=order, purpose=purpose)
     return page_of([OpenAIFile.of(stored) for stored in found], has_more)
 
 
@@ -62,6 +71,10 @@ def handle_delete_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str)
 def handle_create_openai_batch(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[OpenAICreateBatch, Body()]
 ) -> OpenAIBatch:
+    idempotency_key = router.current_event.headers.get("idempotency-key")
+    if idempotency_key:
+        create_once: CreateOnce = router.context["create_once"]
+        return OpenAIBatch.of(create_once(tenant_id, idempotency_key, request))
     return OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant_id, request))
 
 

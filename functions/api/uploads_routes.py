@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 def handle_create_upload(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateUploadRequest, Body()]
 ) -> OpenAIUpload:
-    return OpenAIUpload.of(create_upload(STORES, tenant_id, request))
+    return OpenAIUpload.of(create_upload(STORES, SETTINGS, tenant_id, request))
 
 
 @router.post("/v1/uploads/<upload_id>/parts")

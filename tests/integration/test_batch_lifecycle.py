@@ -20,7 +20,13 @@ def test_chat_batch_completes_with_exact_counts_usage_and_input_order_results(co
     assert results[3]["id"].startswith("batch_req_")
     prompt = sum(line["response"]["body"]["usage"]["prompt_tokens"] for line in results)
     completion = sum(line["response"]["body"]["usage"]["completion_tokens"] for line in results)
-    assert batch["usage"] == {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+    assert batch["usage"] == {
+        "input_tokens": prompt,
+        "output_tokens": completion,
+        "total_tokens": prompt + completion,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
+    }
     assert batch["metadata"] == {"team": "a"}
     assert batch["created_at"] <= batch["started_at"] <= batch["completed_at"]
     assert batch["cancelled_at"] is None and batch["error_message"] is None
@@ -67,7 +73,13 @@ def test_embeddings_batch_completes_with_vectors_and_usage(console: Console) -> 
     results = console.result_lines(batch["id"])
     assert [line["custom_id"] for line in results] == ["e0", "e1", "e2", "e3"]
     assert len(results[0]["response"]["body"]["data"][0]["embedding"]) == 8
-    assert batch["usage"] == {"input_tokens": 8, "output_tokens": 0, "total_tokens": 8}
+    assert batch["usage"] == {
+        "input_tokens": 8,
+        "output_tokens": 0,
+        "total_tokens": 8,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
+    }
 
 
 def test_entry_without_body_key_is_itself_the_body(console: Console) -> None:

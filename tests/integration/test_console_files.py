@@ -107,6 +107,10 @@ def test_input_file_batch_writes_its_output_into_the_output_bucket(console: Cons
     assert output["bucket_key"] == "outputs" and output["object_key"]
     written = console.call("GET", f"{BUCKETS}/outputs/objects/{output['object_key']}/download").body
     assert [json.loads(line)["custom_id"] for line in written.splitlines()] == ["f0", "f1", "f2", "f3"]
+    as_openai = console.call("GET", f"/v1/batches/{batch['id']}").json()
+    assert as_openai["input_file_id"] and as_openai["model"] == "gpt-4o-mini" == batch["model"]
+    copied = console.call("GET", f"/v1/files/{as_openai['input_file_id']}/content").body
+    assert copied == data
 
 
 def test_a_missing_input_object_is_400_and_stores_nothing(console: Console, system: LocalSystem) -> None:

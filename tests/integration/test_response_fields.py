@@ -145,6 +145,7 @@ def _walk_console_batches(walk: Walk, object_key: str) -> None:
     walk.call("GET", f"{CONSOLE}/{created}/results")
     walk.call("GET", f"{BUCKETS}/out/objects")
     walk.call("POST", f"{CONSOLE}/{created}/cancel", status=400)
+    walk.call("POST", f"{CONSOLE}/{created}/retry", status=201)
     walk.call("GET", f"{CONSOLE}/batch_unknown", status=404)
     invalid = {"endpoint": "/v1/chat/completions", "requests": [{"custom_id": "x", "body": {"model": 1}}]}
     walk.call("POST", CONSOLE, invalid, status=400)

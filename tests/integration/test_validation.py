@@ -18,8 +18,9 @@ def _chat(*entries: Any, **extra: Any) -> dict[str, Any]:
 REJECTIONS = [
     ({"requests": [chat_line("a", "x")]}, "endpoint: Field required"),
     (
-        {"endpoint": "/v1/completions", "requests": [chat_line("a", "x")]},
-        "endpoint: endpoint must be one of /v1/chat/completions, /v1/embeddings",
+        {"endpoint": "/v1/images/generations", "requests": [chat_line("a", "x")]},
+        "endpoint: endpoint must be one of /v1/chat/completions, /v1/embeddings, /v1/responses, /v1/completions, "
+        "/v1/moderations",
     ),
     ({"endpoint": CHAT}, "provide exactly one of 'requests' or 'input_file'"),
     (

@@ -1,3 +1,4 @@
+import json
 import time
 from email.utils import formatdate
 from typing import Any
@@ -35,6 +36,29 @@ def run(upstream: ScriptedUpstream, attempt: int = 1) -> LineResult | RetryLater
     return run_line(upstream, "/v1/chat/completions", 4, LINE, attempt, SETTINGS)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("usage", "cached", "reasoning"),
+    [
+        ({"prompt_tokens_details": {"cached_tokens": 3}, "completion_tokens_details": {"reasoning_tokens": 4}}, 3, 4),
+        ({"input_tokens_details": {"cached_tokens": 2}, "output_tokens_details": {"reasoning_tokens": 1}}, 2, 1),
+        ({"prompt_tokens_details": {"cached_tokens": "many"}, "completion_tokens_details": None}, 0, 0),
+    ],
+)
+def test_cached_and_reasoning_tokens_are_read_from_either_naming_of_the_answers_usage(
+    usage: dict[str, Any], cached: int, reasoning: int
+) -> None:
+    body = json.dumps({"usage": {"input_tokens": 9, "output_tokens": 8, **usage}}).encode()
+
+    result = run(ScriptedUpstream(reply(200, body)))
+
+    assert isinstance(result, LineResult) and result.usage is not None
+    assert (result.usage.cached_tokens, result.usage.reasoning_tokens, result.usage.total_tokens) == (
+        cached,
+        reasoning,
+        17,
+    )
+
+
 def test_success_records_body_usage_and_request_id() -> None:
     body = b'{"id": "x", "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}'
 
@@ -46,6 +70,8 @@ def test_success_records_body_usage_and_request_id() -> None:
         "input_tokens": 5,
         "output_tokens": 7,
         "total_tokens": 12,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
     }
     assert result.request_id == "req_1" and result.body == {
         "id": "x",

@@ -1,4 +1,4 @@
-"""Creating, reading, listing and cancelling batches: the rules both HTTP surfaces share."""
+"""Creating, retrying, reading, listing and cancelling batches: the rules both HTTP surfaces share."""
 
 import time
 from typing import Any
@@ -25,12 +25,16 @@ from batch_core.models.batch import (
     RequestCounts,
     window_seconds,
 )
-from batch_core.models.bounds import MAX_ID_CHARS
+from batch_core.models.bounds import MAX_ID_CHARS, MAX_METADATA_KEYS
+from batch_core.models.file import input_file_id
 from batch_core.models.status import BatchStatus, batch_sources
 from batch_core.observability import logger
 from batch_core.pages import page_limit
+from batch_core.retry_lines import unsucceeded_lines
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
+
+RETRY_OF = "retry_of"
 
 
 def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: CreateBatchRequest) -> Batch:
@@ -97,12 +101,57 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
     return _new_file_batch(stores, tenant_id, request, window, pinned, input_file_id=stored.id)
 
 
+def retry_batch(stores: Stores, settings: Settings, tenant_id: str, batch_id: str) -> Batch:
+    """A new batch of the lines of an ended batch that did not succeed (failed, expired, cancelled), with their
+    custom ids and bodies, read from the batch's own input: nothing is uploaded again. Its metadata names the
+    batch it retries (`retry_of`)."""
+    source = get_batch(stores, tenant_id, batch_id)
+    if not source.is_terminal:
+        raise InvalidInput(f"batch {source.id} is {source.status}; retry it once it has ended", param="batch_id")
+    retried_id = new_id("batch_")
+    key = stores.blobs.input_key(tenant_id, retried_id)
+    with stores.blobs.writer(key) as input_lines:
+        total = 0
+        for line in unsucceeded_lines(stores, source):
+            input_lines.write(line)
+            total += 1
+    if not total:
+        raise InvalidInput(f"batch {source.id} has no failed, expired or cancelled lines to retry", param="batch_id")
+    window = window_seconds(source.completion_window)
+    expires_at = int(time.time()) + window
+    file_id = register_input_file(stores, settings, tenant_id, retried_id, key, input_lines.size, expires_at)
+    options = BatchOptions(
+        endpoint=source.endpoint, completion_window=source.completion_window, metadata=_retry_metadata(source)
+    )
+    return _new_batch(
+        stores,
+        tenant_id,
+        retried_id,
+        options,
+        key,
+        window,
+        total=total,
+        input_file_id=file_id,
+        lines_from_file=source.lines_from_file,
+        output_bucket_key=source.output_bucket_key,
+    )
+
+
+def _retry_metadata(source: Batch) -> dict[str, Any]:
+    """The source's metadata and `retry_of`, within OpenAI's 16 keys (the source's last keys give way)."""
+    kept = [(key, value) for key, value in (source.metadata or {}).items() if key != RETRY_OF][: MAX_METADATA_KEYS - 1]
+    return {**dict(kept), RETRY_OF: source.id}
+
+
 def _new_file_batch(
     stores: Stores, tenant_id: str, options: BatchOptions, window: int, pinned: dict[str, str], **source: Any
 ) -> Batch:
     """A batch whose lines the client wrote as a file: its count is known once prepare has read them."""
     batch_id = new_id("batch_")
     input_key = stores.blobs.input_key(tenant_id, batch_id)
+    if "input_file" in source:
+        # A bucket object's copy becomes the batch's own input file when prepare makes it.
+        source["input_file_id"] = input_file_id(batch_id)
     return _new_batch(
         stores, tenant_id, batch_id, options, input_key, window, total=0, lines_from_file=True, **pinned, **source
     )

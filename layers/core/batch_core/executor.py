@@ -121,9 +121,7 @@ def _measure(attempt: Attempt, results: list[LineResult], retried: int) -> None:
 
 def _usage_of(succeeded: list[LineResult]) -> Usage:
     """The tokens the batch's totals add for these lines."""
-    input_tokens = sum(result.usage.input_tokens for result in succeeded if result.usage)
-    output_tokens = sum(result.usage.output_tokens for result in succeeded if result.usage)
-    return Usage(input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=input_tokens + output_tokens)
+    return Usage.summed(result.usage for result in succeeded if result.usage)
 
 
 def fail_work_unit(stores: Stores, settings: Settings, message: WorkUnit, reason: str) -> bool:

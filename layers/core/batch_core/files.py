@@ -8,7 +8,7 @@ from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.ids import new_id
 from batch_core.models.batch import Batch
 from batch_core.models.bounds import MAX_ID_CHARS, echo
-from batch_core.models.file import StoredFile, error_file_id, input_file_id, output_file_id
+from batch_core.models.file import ExpiresAfter, StoredFile, error_file_id, input_file_id, output_file_id
 from batch_core.pages import page_limit
 from batch_core.responses import base64_fits
 from batch_core.results import Results
@@ -17,21 +17,44 @@ from batch_core.settings import Settings
 UPLOAD_PURPOSES = ("batch",)
 
 
-def new_uploaded_file(stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int) -> StoredFile:
-    """An uploaded file expires after the retention period; its bytes' lifecycle rule keeps them a day longer."""
+def new_uploaded_file(
+    stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int, expires_after: int | None = None
+) -> StoredFile:
+    """An uploaded file expires `expires_after` seconds after its creation, by default (and at most) the
+    retention period; its bytes' lifecycle rule keeps them a day longer than that."""
     file_id = new_id("file-")
-    expires_at = int(time.time()) + settings.retention_days * 86400
+    expires_at = int(time.time()) + (expires_after or settings.retention_days * 86400)
     return _file(file_id, tenant_id, filename, "batch", size, stores.blobs.file_key(tenant_id, file_id), expires_at)
 
 
+def check_expires_after(settings: Settings, expires_after: ExpiresAfter | None) -> int | None:
+    """The seconds a file is kept, as the client asked; past the retention its bytes would be gone first."""
+    if expires_after is None:
+        return None
+    most = settings.retention_days * 86400
+    if expires_after.seconds > most:
+        raise InvalidInput(
+            f"expires_after.seconds must be at most {most} (this service keeps files {settings.retention_days} days)",
+            param="expires_after.seconds",
+        )
+    return expires_after.seconds
+
+
 def upload_file(
-    stores: Stores, settings: Settings, tenant_id: str, filename: str, purpose: str, data: bytes
+    stores: Stores,
+    settings: Settings,
+    tenant_id: str,
+    filename: str,
+    purpose: str,
+    data: bytes,
+    expires_after: ExpiresAfter | None = None,
 ) -> StoredFile:
     if purpose not in UPLOAD_PURPOSES:
         raise InvalidInput(f"purpose must be 'batch', not '{echo(purpose)}'", param="purpose")
     if not data:
         raise InvalidInput("the file is empty", param="file")
-    stored = new_uploaded_file(stores, settings, tenant_id, filename, len(data))
+    kept = check_expires_after(settings, expires_after)
+    stored = new_uploaded_file(stores, settings, tenant_id, filename, len(data), kept)
     stores.blobs.put(stored.object_key, data)
     stores.files.put(stored)
     return stored
@@ -45,11 +68,20 @@ def get_file(stores: Stores, tenant_id: str, file_id: str) -> StoredFile:
 
 
 def list_files(
-    stores: Stores, tenant_id: str, *, limit: int = 20, after: str | None = None
+    stores: Stores,
+    tenant_id: str,
+    *,
+    limit: int = 20,
+    after: str | None = None,
+    order: str = "desc",
+    purpose: str | None = None,
 ) -> tuple[list[StoredFile], bool]:
-    """A page of files, newest first, and whether more follow."""
+    """A page of files by creation time (`order` "desc", newest first, or "asc"), past `after` in that order,
+    only those of `purpose` when given; and whether more follow."""
+    if order not in ("asc", "desc"):
+        raise InvalidInput(f"order must be 'asc' or 'desc', not '{echo(order)}'", param="order")
     limit = page_limit(limit, 10_000)
-    found = stores.files.list(tenant_id, limit=limit + 1, before=after)
+    found = stores.files.list(tenant_id, limit=limit + 1, after=after, oldest_first=order == "asc", purpose=purpose)
     return found[:limit], len(found) > limit
 
 

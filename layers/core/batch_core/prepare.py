@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition
+from batch_core.files import register_input_file
 from batch_core.inputs import plan_units
 from batch_core.lifecycle import transition
 from batch_core.models.batch import Batch
@@ -27,6 +28,8 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     if batch.status not in PREPARABLE:
         return
     copy_source(stores, batch)
+    if batch.input_file is not None:
+        _register_bucket_input(stores, settings, batch)
     validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.lines_from_file)
     units = list(plan_units(stores, batch, validator, settings.work_unit_lines))
     batch = stores.batches.plan(batch_id, total=validator.count, units=len(units), unit_lines=settings.work_unit_lines)
@@ -45,7 +48,8 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
         else:
             list(stored)
     try:
-        transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes={"started_at": int(time.time())})
+        changes = {"started_at": int(time.time()), "model": validator.model}
+        transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes=changes)
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
     logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})
@@ -62,6 +66,14 @@ def copy_source(stores: Stores, batch: Batch) -> None:
             f"{param}: {source} changed or was deleted after the batch was created; create the batch again",
             param=param,
         )
+
+
+def _register_bucket_input(stores: Stores, settings: Settings, batch: Batch) -> None:
+    """A batch made from a bucket object shows its input as a file (its `input_file_id`), like any other batch:
+    the copy prepare made of that object."""
+    copied = stores.blobs.head(batch.input_key)
+    if copied is not None:
+        register_input_file(stores, settings, batch.tenant_id, batch.id, batch.input_key, copied.size, batch.expires_at)
 
 
 def _source_name(batch: Batch) -> tuple[str, str]:

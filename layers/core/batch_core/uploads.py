@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition, StorageError, UploadNotFound
-from batch_core.files import UPLOAD_PURPOSES, new_uploaded_file
+from batch_core.files import UPLOAD_PURPOSES, check_expires_after, new_uploaded_file
 from batch_core.ids import new_id
 from batch_core.models.bounds import MAX_ID_CHARS, echo
 from batch_core.models.file import StoredFile
@@ -21,11 +21,12 @@ MAX_UPLOAD_BYTES = 8 * 1024**3
 CLAIM_SECONDS = 60
 
 
-def create_upload(stores: Stores, tenant_id: str, request: CreateUploadRequest) -> Upload:
+def create_upload(stores: Stores, settings: Settings, tenant_id: str, request: CreateUploadRequest) -> Upload:
     if request.purpose not in UPLOAD_PURPOSES:
         raise InvalidInput(f"purpose must be 'batch', not '{echo(request.purpose)}'", param="purpose")
     if not 0 < request.bytes <= MAX_UPLOAD_BYTES:
         raise InvalidInput(f"bytes must be between 1 and {MAX_UPLOAD_BYTES}", param="bytes")
+    kept = check_expires_after(settings, request.expires_after)
     now = int(time.time())
     upload = Upload(
         id=new_id("upload_"),
@@ -36,6 +37,7 @@ def create_upload(stores: Stores, tenant_id: str, request: CreateUploadRequest) 
         mime_type=request.mime_type,
         created_at=now,
         expires_at=now + UPLOAD_SECONDS,
+        file_expires_after=kept,
     )
     stores.uploads.put(upload)
     return upload
@@ -67,7 +69,7 @@ def complete_upload(
     upload = _pending(stores, tenant_id, upload_id)
     claim = secrets.token_hex(8)
     stores.uploads.claim(upload.id, claim, int(time.time()), CLAIM_SECONDS)
-    stored = new_uploaded_file(stores, settings, tenant_id, upload.filename, upload.bytes)
+    stored = new_uploaded_file(stores, settings, tenant_id, upload.filename, upload.bytes, upload.file_expires_after)
     try:
         _join(stores, upload, request, stored.object_key)
     except BaseException:

@@ -208,11 +208,35 @@ def _upstream_error(status: int, body: Any, attempt: int) -> LineError:
 
 
 def _usage(usage: Any) -> Usage:
+    """An answer's usage, under either naming: chat and completions' (`prompt_tokens`, `*_tokens_details`)
+    or responses' (`input_tokens`, `input_tokens_details`)."""
     if not isinstance(usage, dict):
         return Usage()
-    prompt = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
-    completion = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
-    return Usage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+    prompt = _count(usage, "prompt_tokens", "input_tokens")
+    completion = _count(usage, "completion_tokens", "output_tokens")
+    cached = _count(_details(usage, "prompt_tokens_details", "input_tokens_details"), "cached_tokens")
+    reasoning = _count(_details(usage, "completion_tokens_details", "output_tokens_details"), "reasoning_tokens")
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        total_tokens=prompt + completion,
+        cached_tokens=cached,
+        reasoning_tokens=reasoning,
+    )
+
+
+def _details(usage: dict[str, Any], *names: str) -> dict[str, Any]:
+    found = next((usage[name] for name in names if isinstance(usage.get(name), dict)), {})
+    return found
+
+
+def _count(fields: dict[str, Any], *names: str) -> int:
+    """The first of `names` that holds a whole number; 0 when none does (a missing or malformed count)."""
+    for name in names:
+        count = fields.get(name)
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            return count
+    return 0
 
 
 def _json(data: bytes) -> Any:

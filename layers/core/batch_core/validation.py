@@ -86,6 +86,8 @@ class LineValidator:
         self.require_custom_id = require_custom_id
         self.count = 0
         self.invalid = 0
+        # The model of the first valid line: the batch's `model`.
+        self.model: str | None = None
         self.problems: list[InvalidInput] = []
         self._custom_ids: dict[str, int] = {}
 
@@ -97,6 +99,7 @@ class LineValidator:
             self._check_custom_id(line.custom_id, number)
         except InvalidInput as rejected:
             return self._reject(rejected)
+        self.model = self.model or line.body["model"]
         return line
 
     def check(self, entry: Any, number: int) -> bytes | None:
@@ -107,6 +110,7 @@ class LineValidator:
             self._check_custom_id(line.custom_id, number)
         except InvalidInput as rejected:
             return self._reject(rejected)
+        self.model = self.model or line.body["model"]
         return raw
 
     def finish(self) -> int:

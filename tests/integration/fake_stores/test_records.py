@@ -95,10 +95,25 @@ def test_files_list_live_ones_newest_first(stores: Stores) -> None:
     stores.files.put(stored_file("file-5", tenant_id="tenant-b"))
     stores.files.delete("file-2")
 
-    assert [stored.id for stored in stores.files.list("tenant-a", limit=5, before=None)] == ["file-3", "file-1"]
-    assert [stored.id for stored in stores.files.list("tenant-a", limit=5, before="file-3")] == ["file-1"]
+    assert [stored.id for stored in stores.files.list("tenant-a", limit=5, after=None)] == ["file-3", "file-1"]
+    assert [stored.id for stored in stores.files.list("tenant-a", limit=5, after="file-3")] == ["file-1"]
+    assert [stored.id for stored in stores.files.list("tenant-a", limit=1, after=None, oldest_first=True)] == ["file-1"]
+    assert [stored.id for stored in stores.files.list("tenant-a", limit=5, after="file-1", oldest_first=True)] == [
+        "file-3"
+    ]
     assert (stores.files.get("file-4"), stores.files.get("file-2")) == (None, None)
     assert stores.files.get("file-1") == stored_file("file-1")
+
+
+def test_files_list_only_those_of_the_purpose_asked_for(stores: Stores) -> None:
+    stores.files.put(stored_file("file-1"))
+    stores.files.put(stored_file("file-2").model_copy(update={"purpose": "batch_output"}))
+    stores.files.put(stored_file("file-3"))
+
+    listed = stores.files.list("tenant-a", limit=5, after=None, purpose="batch_output")
+
+    assert [stored.id for stored in listed] == ["file-2"]
+    assert [stored.id for stored in stores.files.list("tenant-a", limit=1, after=None, purpose="batch")] == ["file-3"]
 
 
 def upload(upload_id: str = "upload_1") -> Upload:

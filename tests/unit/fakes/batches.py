@@ -4,11 +4,10 @@ import threading
 from collections.abc import Collection
 from typing import Any
 
+from batch_core.dal.batches_db import TOKEN_COUNTERS
 from batch_core.errors import InvalidTransition, StorageError
 from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus, batch_sources
-
-_TOKENS = ("input_tokens", "output_tokens")
 
 
 class FakeBatchStore:
@@ -75,9 +74,10 @@ class FakeBatchStore:
         with self.lock:
             data = self.records[batch_id].model_dump()
             for name, delta in deltas.items():
-                if name in _TOKENS:
+                if name in TOKEN_COUNTERS:
                     data["usage"][name] += delta
-                    data["usage"]["total_tokens"] += delta
+                    if name in ("input_tokens", "output_tokens"):
+                        data["usage"]["total_tokens"] += delta
                 elif name == "lines_waiting":
                     data["lines_waiting"] += delta
                 else:

@@ -22,13 +22,21 @@ class FakeFileStore:
         found = self.records.get(file_id)
         return found.model_copy(deep=True) if found and _live(found) else None
 
-    def list(self, tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
+    def list(
+        self, tenant_id: str, *, limit: int, after: str | None, oldest_first: bool = False, purpose: str | None = None
+    ) -> list[StoredFile]:
         found = sorted(
-            (stored for stored in self.records.values() if stored.tenant_id == tenant_id and _live(stored)),
+            (
+                stored
+                for stored in self.records.values()
+                if stored.tenant_id == tenant_id and _live(stored) and purpose in (None, stored.purpose)
+            ),
             key=lambda stored: stored.id,
-            reverse=True,
+            reverse=not oldest_first,
         )
-        return [stored.model_copy(deep=True) for stored in found if before is None or stored.id < before][:limit]
+        if after is not None:
+            found = [stored for stored in found if (stored.id > after if oldest_first else stored.id < after)]
+        return [stored.model_copy(deep=True) for stored in found[:limit]]
 
     def delete(self, file_id: str) -> None:
         self.records.pop(file_id, None)

@@ -13,8 +13,9 @@ from batch_core.models.usage import Usage
 from batch_core.settings import Settings
 
 _COUNTERS = ("total", "completed", "failed", "cancelled", "expired")
-_TOKENS = ("input_tokens", "output_tokens")
-_PLAIN = (*_TOKENS, "lines_waiting")
+# The token totals a batch keeps; `total_tokens` is input plus output, so it is not stored.
+TOKEN_COUNTERS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
+_PLAIN = (*TOKEN_COUNTERS, "lines_waiting")
 
 
 class BatchStore:
@@ -152,7 +153,7 @@ class BatchStore:
         data = batch.model_dump(exclude={"request_counts", "usage"})
         data["metadata"] = to_json_text(batch.metadata)
         data.update({f"n_{name}": getattr(batch.request_counts, name) for name in _COUNTERS})
-        data.update({name: getattr(batch.usage, name) for name in _TOKENS})
+        data.update({name: getattr(batch.usage, name) for name in TOKEN_COUNTERS})
         data["ttl"] = self._settings.batch_ttl(batch.expires_at)
         data.update(keys.batch_key(batch.id))
         data.update(keys.tenant_listing(batch.tenant_id, batch.id))
@@ -163,6 +164,6 @@ def _from_item(item: dict[str, Any]) -> Batch:
     data = from_attributes(item)
     data["metadata"] = from_json_text(data.get("metadata"))
     counts = RequestCounts(**{name: data.pop(f"n_{name}", 0) for name in _COUNTERS})
-    tokens = {name: data.pop(name, 0) for name in _TOKENS}
-    usage = Usage(**tokens, total_tokens=sum(tokens.values()))
+    tokens = {name: data.pop(name, 0) for name in TOKEN_COUNTERS}
+    usage = Usage(**tokens, total_tokens=tokens["input_tokens"] + tokens["output_tokens"])
     return Batch.model_validate({**data, "request_counts": counts, "usage": usage})

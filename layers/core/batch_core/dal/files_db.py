@@ -3,8 +3,8 @@ from typing import Any
 
 from batch_core.dal import keys
 from batch_core.dal.clients import AWS_ERRORS, AwsClients, storage_error
-from batch_core.dal.codec import from_attributes, to_attributes
-from batch_core.dal.listing import is_live, newest_first, only_live, read_items
+from batch_core.dal.codec import from_attributes, to_attributes, value
+from batch_core.dal.listing import in_time_order, is_live, only_live, read_items
 from batch_core.models.file import StoredFile
 from batch_core.settings import Settings
 
@@ -40,9 +40,16 @@ class FileStore:
         item = from_attributes(answer.get("Item", {}))
         return StoredFile.model_validate(item) if item and is_live(item) else None
 
-    def list(self, tenant_id: str, *, limit: int, before: str | None) -> list[StoredFile]:
-        """A tenant's live files, newest first, starting below the id `before` when given."""
-        query = only_live(newest_first(self.table_name, keys.tenant_files_partition(tenant_id), before=before))
+    def list(
+        self, tenant_id: str, *, limit: int, after: str | None, oldest_first: bool = False, purpose: str | None = None
+    ) -> list[StoredFile]:
+        """A tenant's live files in time order (newest first unless `oldest_first`), past the id `after` when
+        given, only those of `purpose` when given."""
+        partition = keys.tenant_files_partition(tenant_id)
+        query = only_live(in_time_order(self.table_name, partition, after=after, oldest_first=oldest_first))
+        if purpose:
+            query["FilterExpression"] = f"({query['FilterExpression']}) AND purpose = :purpose"
+            query["ExpressionAttributeValues"][":purpose"] = value(purpose)
         items = read_items(self._dynamodb, query, f"the files of tenant {tenant_id}", page_size=limit)
         return [StoredFile.model_validate(from_attributes(item)) for item in islice(items, limit)]
 

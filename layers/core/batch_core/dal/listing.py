@@ -9,16 +9,22 @@ from batch_core.dal.codec import value
 def newest_first(table_name: str, partition: str, *, before: str | None) -> dict[str, Any]:
     """A query of one listing partition of the `gsi1` index, newest first (ids sort by time),
     starting below the id `before` when given."""
+    return in_time_order(table_name, partition, after=before, oldest_first=False)
+
+
+def in_time_order(table_name: str, partition: str, *, after: str | None, oldest_first: bool) -> dict[str, Any]:
+    """A query of one listing partition of the `gsi1` index in time order (ids sort by time), either way,
+    starting past the id `after` (in that order) when given."""
     query: dict[str, Any] = {
         "TableName": table_name,
         "IndexName": "gsi1",
         "KeyConditionExpression": "gsi1pk = :partition",
         "ExpressionAttributeValues": {":partition": value(partition)},
-        "ScanIndexForward": False,
+        "ScanIndexForward": oldest_first,
     }
-    if before:
-        query["KeyConditionExpression"] += " AND gsi1sk < :before"
-        query["ExpressionAttributeValues"][":before"] = value(before)
+    if after:
+        query["KeyConditionExpression"] += f" AND gsi1sk {'>' if oldest_first else '<'} :after"
+        query["ExpressionAttributeValues"][":after"] = value(after)
     return query
 
 

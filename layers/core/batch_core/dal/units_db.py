@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from batch_core.dal import keys
-from batch_core.dal.batches_db import BatchStore
+from batch_core.dal.batches_db import TOKEN_COUNTERS, BatchStore
 from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, one_of, to_attributes, value
 from batch_core.dal.listing import read_items
@@ -143,7 +143,7 @@ class UnitStore:
             }
         }
         deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
-        deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        deltas.update({name: getattr(usage, name) for name in TOKEN_COUNTERS})
         deltas.update(lines_waiting=waiting - unit.waiting)
         deltas = {name: delta for name, delta in deltas.items() if delta}
         items = [unit_update]

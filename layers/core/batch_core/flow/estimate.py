@@ -13,21 +13,32 @@ _DEFAULT_COMPLETION_TOKENS = 256
 
 
 def estimated_tokens(body: dict[str, Any]) -> int:
+    """Chat, completions and responses also count the most their answer may hold; embeddings and moderations
+    only their input."""
     if "messages" in body:
         messages = body.get("messages") or []
         prompt = sum(_tokens(message) + _TOKENS_PER_MESSAGE for message in messages)
-        most = body.get("max_completion_tokens") or body.get("max_tokens") or _DEFAULT_COMPLETION_TOKENS
-        return prompt + int(most) * int(body.get("n") or 1)
-    return _tokens(body.get("input"))
+    elif "prompt" in body and "input" not in body:
+        prompt = _tokens(body.get("prompt"))
+    else:
+        return _tokens(body.get("input")) + (_answer_tokens(body) if "max_output_tokens" in body else 0)
+    return prompt + _answer_tokens(body)
 
 
 def counted_tokens(body: dict[str, Any], usage: Usage) -> int:
     """What the upstream counted against its limit for an answered line: the prompt it read, and the most the
     answer was allowed (`max_tokens`) when the request set it, else what the answer used."""
-    most = body.get("max_completion_tokens") or body.get("max_tokens")
-    if "messages" in body and most:
-        return usage.input_tokens + int(most) * int(body.get("n") or 1)
+    if _most_answer_tokens(body):
+        return usage.input_tokens + _answer_tokens(body)
     return usage.input_tokens + usage.output_tokens
+
+
+def _most_answer_tokens(body: dict[str, Any]) -> Any:
+    return body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens")
+
+
+def _answer_tokens(body: dict[str, Any]) -> int:
+    return int(_most_answer_tokens(body) or _DEFAULT_COMPLETION_TOKENS) * int(body.get("n") or 1)
 
 
 def _tokens(part: Any) -> int:

@@ -1,5 +1,5 @@
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
@@ -7,8 +7,8 @@ from batch_core.models.bounds import ConsoleMetadata, Identifier, Name, OpenAIMe
 from batch_core.models.status import TERMINAL, BatchStatus
 from batch_core.models.usage import Usage
 
-Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
-ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions", "/v1/embeddings")
+Endpoint = Literal["/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions", "/v1/moderations"]
+ENDPOINTS: tuple[str, ...] = get_args(Endpoint)
 
 _WINDOW = re.compile(r"^(\d{1,7})(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -89,6 +89,8 @@ class Batch(BaseModel):
     endpoint: Endpoint
     status: BatchStatus
     completion_window: str
+    # The model its lines name (the first line's, if they name several), known once prepare has read them.
+    model: str | None = None
     input_key: str
     source_key: str | None = None
     source_etag: str | None = None

@@ -5,9 +5,9 @@ Strict, so `"stream": "true"` is a string and not a boolean; an unknown key is r
 forwarded to an upstream that would fail the line for it.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Number = float
 OpenObject = dict[str, Any]
@@ -17,7 +17,25 @@ _FIXED_PROBLEMS = {
     ("model",): "is required and must be a non-empty string",
     ("messages",): "is required and must be a non-empty array",
     ("input",): "is required and must be a non-empty string or array",
+    ("prompt",): "is required and must be a non-empty string or array",
 }
+
+
+def _non_empty(value: Any) -> Any:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _never_streamed(value: bool | None) -> bool | None:
+    if value:
+        raise ValueError("must not be true: batch lines cannot stream")
+    return value
+
+
+# A line's text or list of inputs, which may not be empty; and `stream`, which may not be true.
+Content = Annotated[str | list[Any], AfterValidator(_non_empty)]
+NotStreamed = Annotated[bool | None, AfterValidator(_never_streamed)]
 
 
 class _Body(BaseModel):
@@ -43,7 +61,7 @@ class ChatMessage(BaseModel):
 
 
 class ChatCompletionBody(_Body):
-    stream: bool | None = None
+    stream: NotStreamed = None
     messages: list[ChatMessage] = Field(min_length=1)
     audio: OpenObject | None = None
     frequency_penalty: Number | None = None
@@ -76,28 +94,84 @@ class ChatCompletionBody(_Body):
     verbosity: str | None = None
     web_search_options: OpenObject | None = None
 
-    @field_validator("stream")
-    @classmethod
-    def _not_streamed(cls, value: bool | None) -> bool | None:
-        if value:
-            raise ValueError("must not be true: batch lines cannot stream")
-        return value
-
 
 class EmbeddingBody(_Body):
-    input: str | list[Any]
+    input: Content
     dimensions: int | None = None
     encoding_format: Literal["float", "base64"] | None = None
 
-    @field_validator("input")
+
+class ResponseBody(_Body):
+    """`/v1/responses`: `input` is text or a list of input items (messages, tool outputs, …)."""
+
+    input: Annotated[str | list[OpenObject], AfterValidator(_non_empty)]
+    background: bool | None = None
+    conversation: str | OpenObject | None = None
+    include: list[str] | None = None
+    instructions: str | None = None
+    max_output_tokens: int | None = None
+    max_tool_calls: int | None = None
+    metadata: dict[str, str] | None = None
+    parallel_tool_calls: bool | None = None
+    previous_response_id: str | None = None
+    prompt: OpenObject | None = None
+    prompt_cache_key: str | None = None
+    reasoning: OpenObject | None = None
+    safety_identifier: str | None = None
+    service_tier: str | None = None
+    store: bool | None = None
+    stream: NotStreamed = None
+    stream_options: OpenObject | None = None
+    temperature: Number | None = None
+    text: OpenObject | None = None
+    tool_choice: str | OpenObject | None = None
+    tools: list[OpenObject] | None = None
+    top_logprobs: int | None = None
+    top_p: Number | None = None
+    truncation: str | None = None
+
+    @field_validator("background")
     @classmethod
-    def _some_input(cls, value: str | list[Any]) -> str | list[Any]:
-        if not value:
-            raise ValueError(_FIXED_PROBLEMS[("input",)])
+    def _not_background(cls, value: bool | None) -> bool | None:
+        if value:
+            raise ValueError("must not be true: a batch line already runs in the background")
         return value
 
 
-BODIES: dict[str, type[_Body]] = {"/v1/chat/completions": ChatCompletionBody, "/v1/embeddings": EmbeddingBody}
+class CompletionBody(_Body):
+    """`/v1/completions`, the legacy text completions."""
+
+    prompt: Content
+    best_of: int | None = None
+    echo: bool | None = None
+    frequency_penalty: Number | None = None
+    logit_bias: dict[str, Number] | None = None
+    logprobs: int | None = None
+    max_tokens: int | None = None
+    n: int | None = None
+    presence_penalty: Number | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    stream: NotStreamed = None
+    stream_options: OpenObject | None = None
+    suffix: str | None = None
+    temperature: Number | None = None
+    top_p: Number | None = None
+
+
+class ModerationBody(_Body):
+    """`/v1/moderations`: `input` is text, a list of texts, or a list of text and image parts."""
+
+    input: Content
+
+
+BODIES: dict[str, type[_Body]] = {
+    "/v1/chat/completions": ChatCompletionBody,
+    "/v1/embeddings": EmbeddingBody,
+    "/v1/responses": ResponseBody,
+    "/v1/completions": CompletionBody,
+    "/v1/moderations": ModerationBody,
+}
 
 
 def body_problem(endpoint: str, body: dict[str, Any]) -> tuple[tuple[Any, ...], str] | None:

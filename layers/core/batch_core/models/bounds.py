@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field
 MAX_NAME_CHARS = 255
 MAX_ID_CHARS = 64
 MAX_ECHO_CHARS = 40
+MAX_METADATA_KEYS = 16
 MAX_METADATA_KEY_CHARS = 64
 MAX_METADATA_VALUE_CHARS = 512
 MAX_OBJECT_METADATA_CHARS = 8192
@@ -45,7 +46,7 @@ def _check_keys(metadata: dict[str, Any], max_keys: int) -> None:
 def _batch_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's rule: 16 keys, keys up to 64 characters, values up to 512 characters. The console's values may
     be any JSON; a value that is not a string counts as its JSON, the text the OpenAI surface shows for it."""
-    _check_keys(metadata, 16)
+    _check_keys(metadata, MAX_METADATA_KEYS)
     for key, item in metadata.items():
         if len(as_text(item)) > MAX_METADATA_VALUE_CHARS:
             raise ValueError(f"metadata value of '{echo(key)}' is longer than {MAX_METADATA_VALUE_CHARS} characters")

@@ -15,6 +15,7 @@ class ConsoleBatch(View):
     id: str
     object: Literal["batch"] = "batch"
     endpoint: str
+    model: str | None
     status: BatchStatus
     completion_window: str
     input_file: FileRef | None
@@ -43,6 +44,7 @@ class ConsoleBatch(View):
         return cls(
             id=batch.id,
             endpoint=batch.endpoint,
+            model=batch.model,
             status=batch.status,
             completion_window=batch.completion_window,
             input_file=batch.input_file,

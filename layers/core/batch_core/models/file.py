@@ -1,8 +1,15 @@
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 FilePurpose = Literal["batch", "batch_output"]
+
+
+class ExpiresAfter(BaseModel):
+    """When an uploaded file expires: `seconds` after its creation (OpenAI's bounds, 1 hour to 30 days)."""
+
+    anchor: Literal["created_at"]
+    seconds: int = Field(ge=3600, le=2_592_000)
 
 
 class StoredFile(BaseModel):

@@ -62,7 +62,13 @@ class OpenAIUsage(View):
 
     @classmethod
     def of(cls, usage: Usage) -> "OpenAIUsage":
-        return cls(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, total_tokens=usage.total_tokens)
+        return cls(
+            input_tokens=usage.input_tokens,
+            input_tokens_details=InputTokensDetails(cached_tokens=usage.cached_tokens),
+            output_tokens=usage.output_tokens,
+            output_tokens_details=OutputTokensDetails(reasoning_tokens=usage.reasoning_tokens),
+            total_tokens=usage.total_tokens,
+        )
 
 
 class OpenAIErrors(View):
@@ -74,6 +80,7 @@ class OpenAIBatch(View):
     id: str
     object: Literal["batch"] = "batch"
     endpoint: str
+    model: str | None
     errors: OpenAIErrors | None
     input_file_id: str
     completion_window: str
@@ -101,6 +108,7 @@ class OpenAIBatch(View):
         return cls(
             id=batch.id,
             endpoint=batch.endpoint,
+            model=batch.model,
             errors=OpenAIErrors(data=listed_errors(batch)) if batch.errors else None,
             input_file_id=batch.input_file_id or "",
             completion_window=batch.completion_window,

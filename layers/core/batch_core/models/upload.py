@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from batch_core.models.bounds import Identifier, Name
+from batch_core.models.file import ExpiresAfter
 from batch_core.models.openai import OpenAIFile
 from batch_core.models.view import View
 
@@ -23,6 +24,8 @@ class Upload(BaseModel):
     created_at: int
     expires_at: int
     file_id: str | None = None
+    # How long the file it becomes is kept (its `expires_after`); None for the retention period.
+    file_expires_after: int | None = None
 
 
 class CreateUploadRequest(BaseModel):
@@ -30,6 +33,7 @@ class CreateUploadRequest(BaseModel):
     purpose: Identifier
     bytes: int
     mime_type: Name
+    expires_after: ExpiresAfter | None = None
 
 
 class CompleteUploadRequest(BaseModel):

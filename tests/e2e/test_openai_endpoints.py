@@ -1,0 +1,126 @@
+"""Every endpoint OpenAI's Batch API runs, through the `openai` package against the running stack: its lines
+validated by their own rules, its answers in the output file, its usage in the batch's."""
+
+import io
+import json
+import time
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+from openai.types import Batch
+
+from tests.e2e.conftest import KEY_A, RunningStack
+
+
+@pytest.fixture
+def client(stack: RunningStack) -> OpenAI:
+    return OpenAI(base_url=stack.base_url + "/v1", api_key=KEY_A, max_retries=0)
+
+
+def _run(client: OpenAI, endpoint: str, bodies: list[dict[str, Any]], **create: Any) -> Batch:
+    lines = [{"custom_id": f"l{n}", "method": "POST", "url": endpoint, "body": body} for n, body in enumerate(bodies)]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    uploaded = client.files.create(file=("lines.jsonl", io.BytesIO(data)), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=uploaded.id,
+        endpoint=endpoint,
+        completion_window="24h",
+        **create,  # type: ignore[arg-type]
+    )
+    deadline = time.monotonic() + 120
+    while batch.status not in ("completed", "failed", "expired", "cancelled") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        batch = client.batches.retrieve(batch.id)
+    return batch
+
+
+def _answers(client: OpenAI, batch: Batch) -> dict[str, Any]:
+    assert batch.output_file_id, batch
+    lines = client.files.content(batch.output_file_id).text.splitlines()
+    return {json.loads(line)["custom_id"]: json.loads(line)["response"]["body"] for line in lines}
+
+
+def test_responses_lines_answer_responses_and_count_their_usage(client: OpenAI) -> None:
+    bodies = [
+        {"model": "gpt-4.1-mini", "input": "say hi"},
+        {"model": "gpt-4.1-mini", "input": [{"role": "user", "content": "and bye"}], "max_output_tokens": 30},
+    ]
+
+    batch = _run(client, "/v1/responses", bodies)
+    answers = _answers(client, batch)
+
+    assert (batch.status, batch.request_counts.completed, batch.model) == ("completed", 2, "gpt-4.1-mini")
+    assert {answer["object"] for answer in answers.values()} == {"response"}
+    assert "and bye" in answers["l1"]["output"][0]["content"][0]["text"]
+    assert batch.usage.input_tokens == sum(answer["usage"]["input_tokens"] for answer in answers.values()) > 0
+    assert batch.usage.output_tokens == sum(answer["usage"]["output_tokens"] for answer in answers.values()) > 0
+
+
+def test_completions_lines_answer_text_completions(client: OpenAI) -> None:
+    body = {"model": "gpt-3.5-turbo-instruct", "prompt": "once upon", "max_tokens": 9}
+
+    batch = _run(client, "/v1/completions", [body])
+    answers = _answers(client, batch)
+
+    assert batch.status == "completed"
+    assert answers["l0"]["object"] == "text_completion" and "once upon" in answers["l0"]["choices"][0]["text"]
+    assert batch.usage.total_tokens == answers["l0"]["usage"]["total_tokens"] > 0
+
+
+def test_moderations_lines_answer_each_input_flagged_or_not(client: OpenAI) -> None:
+    bodies = [{"model": "omni-moderation-latest", "input": ["a kind word", "something [flag] worthy"]}]
+
+    batch = _run(client, "/v1/moderations", bodies)
+
+    assert batch.status == "completed" and batch.model == "omni-moderation-latest"
+    assert [result["flagged"] for result in _answers(client, batch)["l0"]["results"]] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "named"),
+    [
+        ("/v1/responses", {"model": "m", "input": "x", "stream": True}, "body.stream"),
+        ("/v1/responses", {"model": "m", "input": ""}, "body.input"),
+        ("/v1/responses", {"model": "m", "input": "x", "background": True}, "body.background"),
+        ("/v1/completions", {"model": "m"}, "body.prompt"),
+        ("/v1/completions", {"model": "m", "prompt": "x", "messages": []}, "body.messages"),
+        ("/v1/moderations", {"model": "m", "input": []}, "body.input"),
+    ],
+)
+def test_a_line_breaking_its_endpoints_rules_fails_the_batch_naming_line_and_field(
+    client: OpenAI, endpoint: str, body: dict[str, Any], named: str
+) -> None:
+    batch = _run(client, endpoint, [body])
+
+    assert batch.status == "failed" and batch.errors and batch.errors.data
+    assert batch.errors.data[0].line == 1 and batch.errors.data[0].param == named
+
+
+def test_usage_reports_the_upstreams_cached_and_reasoning_tokens(client: OpenAI) -> None:
+    same = {"model": "o3-mini", "messages": [{"role": "user", "content": "the same long question, twice"}]}
+
+    batch = _run(client, "/v1/chat/completions", [same, same])
+    answers = _answers(client, batch)
+
+    cached = sum(answer["usage"]["prompt_tokens_details"]["cached_tokens"] for answer in answers.values())
+    reasoning = sum(answer["usage"]["completion_tokens_details"]["reasoning_tokens"] for answer in answers.values())
+    assert batch.usage.input_tokens_details.cached_tokens == cached > 0
+    assert batch.usage.output_tokens_details.reasoning_tokens == reasoning > 0
+
+
+def test_an_idempotency_key_on_v1_batches_makes_a_retried_create_return_the_first_batch(client: OpenAI) -> None:
+    line = {"custom_id": "i", "method": "POST", "url": "/v1/embeddings", "body": {"model": "e", "input": "x"}}
+    data = json.dumps(line)
+    uploaded = client.files.create(file=("once.jsonl", io.BytesIO(data.encode())), purpose="batch")
+    create = {"input_file_id": uploaded.id, "endpoint": "/v1/embeddings", "completion_window": "24h"}
+    key = {"Idempotency-Key": f"retry-{uploaded.id}"}
+
+    first = client.batches.create(**create, extra_headers=key)  # type: ignore[arg-type]
+    again = client.batches.create(**create, extra_headers=key)  # type: ignore[arg-type]
+    other = client.batches.create(**create)  # type: ignore[arg-type]
+
+    assert again.id == first.id != other.id
+    with pytest.raises(openai.ConflictError, match="Idempotency-Key"):
+        client.batches.create(**{**create, "metadata": {"changed": "yes"}}, extra_headers=key)  # type: ignore[arg-type]
