@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -24,6 +25,8 @@ from batch_core.models.bounds import echo
 from batch_core.observability import logger, metrics, tracer
 from batch_core.validation import read_request_body
 
+DOCS = "/api/client/v1/docs"
+
 # Bodies are read by the same strict rules as input lines, so what is accepted can be stored and run.
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=read_request_body)
 app.include_router(console_routes.router)
@@ -31,6 +34,17 @@ app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
 app.include_router(webhooks_routes.router)
+# The OpenAPI document and Swagger UI of both surfaces, behind the API key like every route:
+# GET /api/client/v1/docs (the page) and /api/client/v1/docs?format=json (the document).
+app.enable_swagger(
+    path=DOCS,
+    title="Serverless Batch API",
+    version="1",
+    description="OpenAI's /v1 files, uploads and batches, and the console's /api/client/v1 batches, "
+    "buckets and webhooks.",
+    security_schemes={"apiKey": HTTPBearer(description="An API key, sent as `Authorization: Bearer <key>`.")},
+    security=[{"apiKey": []}],
+)
 CREATE_ONCE = CreateOnce(STORES, SETTINGS)
 
 

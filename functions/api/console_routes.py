@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -19,7 +20,7 @@ router = APIGatewayHttpRouter()
 CONSOLE = "/api/client/v1/batches"
 
 
-@router.post(CONSOLE)
+@router.post(CONSOLE, responses=error_shapes.CONSOLE_CREATED)
 def handle_create_batch(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateBatchRequest, Body()]
 ) -> Response[ConsoleBatch]:
@@ -32,7 +33,7 @@ def handle_create_batch(
     return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
 
 
-@router.get(CONSOLE)
+@router.get(CONSOLE, responses=error_shapes.CONSOLE)
 def handle_list_batches(
     tenant_id: Annotated[str, Depends(tenant)],
     status: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
@@ -45,24 +46,24 @@ def handle_list_batches(
     return ConsoleBatchList(data=[ConsoleBatch.of(batch) for batch in batches], nextCursor=next_cursor)
 
 
-@router.get(f"{CONSOLE}/<batch_id>")
+@router.get(f"{CONSOLE}/<batch_id>", responses=error_shapes.CONSOLE)
 def handle_get_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> ConsoleBatch:
     return ConsoleBatch.of(get_batch(STORES, tenant_id, batch_id))
 
 
-@router.post(f"{CONSOLE}/<batch_id>/cancel")
+@router.post(f"{CONSOLE}/<batch_id>/cancel", responses=error_shapes.CONSOLE)
 def handle_cancel_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> ConsoleBatch:
     return ConsoleBatch.of(cancel_batch(STORES, tenant_id, batch_id))
 
 
-@router.post(f"{CONSOLE}/<batch_id>/retry")
+@router.post(f"{CONSOLE}/<batch_id>/retry", responses=error_shapes.CONSOLE_CREATED)
 def handle_retry_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> Response[ConsoleBatch]:
     """A new batch of the lines that did not succeed; its metadata's `retry_of` names this batch."""
     retried = retry_batch(STORES, SETTINGS, tenant_id, batch_id)
     return Response(201, content_type="application/json", body=ConsoleBatch.of(retried))
 
 
-@router.get(f"{CONSOLE}/<batch_id>/items")
+@router.get(f"{CONSOLE}/<batch_id>/items", responses=error_shapes.CONSOLE)
 def handle_list_items(
     tenant_id: Annotated[str, Depends(tenant)],
     batch_id: str,
@@ -75,7 +76,7 @@ def handle_list_items(
     )
 
 
-@router.get(f"{CONSOLE}/<batch_id>/results")
+@router.get(f"{CONSOLE}/<batch_id>/results", responses=error_shapes.CONSOLE)
 def handle_get_results(
     tenant_id: Annotated[str, Depends(tenant)],
     batch_id: str,

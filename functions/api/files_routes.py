@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -34,18 +35,18 @@ router = APIGatewayHttpRouter()
 BUCKETS = "/api/client/v1/files/buckets"
 
 
-@router.get(BUCKETS)
+@router.get(BUCKETS, responses=error_shapes.CONSOLE)
 def handle_list_buckets(tenant_id: Annotated[str, Depends(tenant)]) -> BucketList:
     found = list_buckets(STORES, tenant_id)
     return BucketList(buckets=found, count=len(found))
 
 
-@router.get(f"{BUCKETS}/<bucket>")
+@router.get(f"{BUCKETS}/<bucket>", responses=error_shapes.CONSOLE)
 def handle_get_bucket(tenant_id: Annotated[str, Depends(tenant)], bucket: str) -> BucketEnvelope:
     return BucketEnvelope(bucket=get_bucket(STORES, tenant_id, bucket))
 
 
-@router.post(f"{BUCKETS}/<bucket>/objects")
+@router.post(f"{BUCKETS}/<bucket>/objects", responses=error_shapes.CONSOLE_CREATED)
 def handle_upload_object(
     tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[UploadObjectRequest, Body()]
 ) -> Response[ObjectEnvelope]:
@@ -53,7 +54,7 @@ def handle_upload_object(
     return Response(201, content_type="application/json", body=ObjectEnvelope(file=stored))
 
 
-@router.post(f"{BUCKETS}/<bucket>/uploads")
+@router.post(f"{BUCKETS}/<bucket>/uploads", responses=error_shapes.CONSOLE_CREATED)
 def handle_presign_upload(
     tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[PresignUploadRequest, Body()]
 ) -> Response[PresignedUpload]:
@@ -62,12 +63,12 @@ def handle_presign_upload(
     return Response(201, content_type="application/json", body=upload)
 
 
-@router.post(f"{BUCKETS}/<bucket>/uploads/<key>/complete")
+@router.post(f"{BUCKETS}/<bucket>/uploads/<key>/complete", responses=error_shapes.CONSOLE)
 def handle_complete_upload(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> ObjectEnvelope:
     return ObjectEnvelope(file=complete_upload(STORES, tenant_id, bucket, key))
 
 
-@router.get(f"{BUCKETS}/<bucket>/objects")
+@router.get(f"{BUCKETS}/<bucket>/objects", responses=error_shapes.CONSOLE)
 def handle_list_objects(
     tenant_id: Annotated[str, Depends(tenant)],
     bucket: str,
@@ -79,18 +80,18 @@ def handle_list_objects(
     return ObjectList(files=found, count=len(found), nextCursor=next_cursor)
 
 
-@router.get(f"{BUCKETS}/<bucket>/objects/<key>")
+@router.get(f"{BUCKETS}/<bucket>/objects/<key>", responses=error_shapes.CONSOLE)
 def handle_get_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> ObjectEnvelope:
     return ObjectEnvelope(file=get_object(STORES, tenant_id, bucket, key))
 
 
-@router.get(f"{BUCKETS}/<bucket>/objects/<key>/download")
+@router.get(f"{BUCKETS}/<bucket>/objects/<key>/download", responses=error_shapes.CONSOLE)
 def handle_download_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str):
     stored, content = download_object(STORES, tenant_id, bucket, key)
     return content_answer(content, stored.contentType)
 
 
-@router.delete(f"{BUCKETS}/<bucket>/objects/<key>")
+@router.delete(f"{BUCKETS}/<bucket>/objects/<key>", responses=error_shapes.CONSOLE)
 def handle_delete_object(tenant_id: Annotated[str, Depends(tenant)], bucket: str, key: str) -> DeletedObject:
     delete_object(STORES, tenant_id, bucket, key)
     return DeletedObject(bucketKey=bucket, objectKey=key)

@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import error_shapes
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -25,7 +26,7 @@ def page_of(data: list[Listed], has_more: bool) -> OpenAIList[Listed]:
     return OpenAIList[Listed].of(fitted, has_more or cut)
 
 
-@router.post("/v1/files")
+@router.post("/v1/files", responses=error_shapes.OPENAI)
 def handle_upload_file(
     tenant_id: Annotated[str, Depends(tenant)],
     file: FilePart,
@@ -40,7 +41,7 @@ def handle_upload_file(
     return OpenAIFile.of(stored)
 
 
-@router.get("/v1/files")
+@router.get("/v1/files", responses=error_shapes.OPENAI)
 def handle_list_files(
     tenant_id: Annotated[str, Depends(tenant)],
     limit: Annotated[int, Query()] = 10_000,
@@ -52,22 +53,22 @@ def handle_list_files(
     return page_of([OpenAIFile.of(stored) for stored in found], has_more)
 
 
-@router.get("/v1/files/<file_id>")
+@router.get("/v1/files/<file_id>", responses=error_shapes.OPENAI)
 def handle_get_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str) -> OpenAIFile:
     return OpenAIFile.of(get_file(STORES, tenant_id, file_id))
 
 
-@router.get("/v1/files/<file_id>/content")
+@router.get("/v1/files/<file_id>/content", responses=error_shapes.OPENAI)
 def handle_get_file_content(tenant_id: Annotated[str, Depends(tenant)], file_id: str):
     return content_answer(file_content(STORES, tenant_id, file_id), "application/octet-stream")
 
 
-@router.delete("/v1/files/<file_id>")
+@router.delete("/v1/files/<file_id>", responses=error_shapes.OPENAI)
 def handle_delete_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str) -> DeletedFile:
     return DeletedFile(id=delete_file(STORES, tenant_id, file_id).id)
 
 
-@router.post("/v1/batches")
+@router.post("/v1/batches", responses=error_shapes.OPENAI)
 def handle_create_openai_batch(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[OpenAICreateBatch, Body()]
 ) -> OpenAIBatch:
@@ -78,7 +79,7 @@ def handle_create_openai_batch(
     return OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant_id, request))
 
 
-@router.get("/v1/batches")
+@router.get("/v1/batches", responses=error_shapes.OPENAI)
 def handle_list_openai_batches(
     tenant_id: Annotated[str, Depends(tenant)],
     limit: Annotated[int, Query()] = 20,
@@ -88,11 +89,11 @@ def handle_list_openai_batches(
     return page_of([OpenAIBatch.of(batch) for batch in batches], has_more)
 
 
-@router.get("/v1/batches/<batch_id>")
+@router.get("/v1/batches/<batch_id>", responses=error_shapes.OPENAI)
 def handle_get_openai_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> OpenAIBatch:
     return OpenAIBatch.of(get_batch(STORES, tenant_id, batch_id))
 
 
-@router.post("/v1/batches/<batch_id>/cancel")
+@router.post("/v1/batches/<batch_id>/cancel", responses=error_shapes.OPENAI)
 def handle_cancel_openai_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> OpenAIBatch:
     return OpenAIBatch.of(cancel_batch(STORES, tenant_id, batch_id))

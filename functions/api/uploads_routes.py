@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import error_shapes
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -14,20 +15,20 @@ from batch_core.uploads import add_part, cancel_upload, complete_upload, create_
 router = APIGatewayHttpRouter()
 
 
-@router.post("/v1/uploads")
+@router.post("/v1/uploads", responses=error_shapes.OPENAI)
 def handle_create_upload(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateUploadRequest, Body()]
 ) -> OpenAIUpload:
     return OpenAIUpload.of(create_upload(STORES, SETTINGS, tenant_id, request))
 
 
-@router.post("/v1/uploads/<upload_id>/parts")
+@router.post("/v1/uploads/<upload_id>/parts", responses=error_shapes.OPENAI)
 def handle_add_part(tenant_id: Annotated[str, Depends(tenant)], upload_id: str, data: FilePart) -> OpenAIUploadPart:
     part_id, created_at = add_part(STORES, tenant_id, upload_id, read_part(data, "data")[1])
     return OpenAIUploadPart(id=part_id, created_at=created_at, upload_id=upload_id)
 
 
-@router.post("/v1/uploads/<upload_id>/complete")
+@router.post("/v1/uploads/<upload_id>/complete", responses=error_shapes.OPENAI)
 def handle_complete_upload(
     tenant_id: Annotated[str, Depends(tenant)], upload_id: str, request: Annotated[CompleteUploadRequest, Body()]
 ) -> OpenAIUpload:
@@ -35,6 +36,6 @@ def handle_complete_upload(
     return OpenAIUpload.of(upload, OpenAIFile.of(stored))
 
 
-@router.post("/v1/uploads/<upload_id>/cancel")
+@router.post("/v1/uploads/<upload_id>/cancel", responses=error_shapes.OPENAI)
 def handle_cancel_upload(tenant_id: Annotated[str, Depends(tenant)], upload_id: str) -> OpenAIUpload:
     return OpenAIUpload.of(cancel_upload(STORES, tenant_id, upload_id))

@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -22,7 +23,7 @@ router = APIGatewayHttpRouter()
 WEBHOOKS = "/api/client/v1/webhooks"
 
 
-@router.post(WEBHOOKS)
+@router.post(WEBHOOKS, responses=error_shapes.CONSOLE_CREATED)
 def handle_create_webhook(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateWebhookRequest, Body()]
 ) -> Response[CreatedWebhook]:
@@ -30,25 +31,25 @@ def handle_create_webhook(
     return Response(201, content_type="application/json", body=CreatedWebhook.of(endpoint))
 
 
-@router.get(WEBHOOKS)
+@router.get(WEBHOOKS, responses=error_shapes.CONSOLE)
 def handle_list_webhooks(tenant_id: Annotated[str, Depends(tenant)]) -> ConsoleList[WebhookView]:
     return ConsoleList[WebhookView](
         data=[WebhookView.of(endpoint) for endpoint in STORES.webhooks.list_endpoints(tenant_id)]
     )
 
 
-@router.get(f"{WEBHOOKS}/<endpoint_id>")
+@router.get(f"{WEBHOOKS}/<endpoint_id>", responses=error_shapes.CONSOLE)
 def handle_get_webhook(tenant_id: Annotated[str, Depends(tenant)], endpoint_id: str) -> WebhookView:
     return WebhookView.of(get_webhook(STORES, tenant_id, endpoint_id))
 
 
-@router.delete(f"{WEBHOOKS}/<endpoint_id>")
+@router.delete(f"{WEBHOOKS}/<endpoint_id>", responses=error_shapes.CONSOLE)
 def handle_delete_webhook(tenant_id: Annotated[str, Depends(tenant)], endpoint_id: str) -> DeletedWebhook:
     delete_webhook(STORES, tenant_id, endpoint_id)
     return DeletedWebhook(id=endpoint_id)
 
 
-@router.get(f"{WEBHOOKS}/<endpoint_id>/deliveries")
+@router.get(f"{WEBHOOKS}/<endpoint_id>/deliveries", responses=error_shapes.CONSOLE)
 def handle_list_deliveries(
     tenant_id: Annotated[str, Depends(tenant)],
     endpoint_id: str,
