@@ -102,7 +102,7 @@ class Simulator:
         with self.load.measure():
             if delay:
                 time.sleep(delay)
-        reply = _REPLIES.get(path.rsplit("/v1", 1)[-1].removeprefix("/v1"))
+        reply = _REPLIES.get(path.rsplit("/v1", 1)[-1])
         if reply is None:
             return _error(404, "unknown_url", f"The simulator does not serve {path}.")
         return 200, {"x-request-id": f"req_sim_{seen}"}, json.dumps(reply(request, text, seen)).encode()

@@ -53,16 +53,16 @@ def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: Cr
     key = stores.blobs.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
     stores.blobs.put(key, document)
-    file_id = register_input_file(stores, settings, tenant_id, batch_id, key, len(document), int(time.time()) + window)
-    return _new_batch(
+    return _new_stored_batch(
         stores,
+        settings,
         tenant_id,
         batch_id,
         request,
         key,
+        len(document),
         window,
-        total=total,
-        input_file_id=file_id,
+        total,
         output_bucket_key=request.output_bucket_key,
     )
 
@@ -117,23 +117,43 @@ def retry_batch(stores: Stores, settings: Settings, tenant_id: str, batch_id: st
             total += 1
     if not total:
         raise InvalidInput(f"batch {source.id} has no failed, expired or cancelled lines to retry", param="batch_id")
-    window = window_seconds(source.completion_window)
-    expires_at = int(time.time()) + window
-    file_id = register_input_file(stores, settings, tenant_id, retried_id, key, input_lines.size, expires_at)
     options = BatchOptions(
         endpoint=source.endpoint, completion_window=source.completion_window, metadata=_retry_metadata(source)
     )
-    return _new_batch(
+    window = window_seconds(source.completion_window)
+    return _new_stored_batch(
         stores,
+        settings,
         tenant_id,
         retried_id,
         options,
         key,
+        input_lines.size,
         window,
-        total=total,
-        input_file_id=file_id,
+        total,
         lines_from_file=source.lines_from_file,
         output_bucket_key=source.output_bucket_key,
+    )
+
+
+def _new_stored_batch(
+    stores: Stores,
+    settings: Settings,
+    tenant_id: str,
+    batch_id: str,
+    options: BatchOptions,
+    input_key: str,
+    size: int,
+    window: int,
+    total: int,
+    **extra: Any,
+) -> Batch:
+    """A batch whose input the service wrote itself (inline lines, a retry's lines), its lines counted; that
+    input is readable as the batch's input file too, so both surfaces show the same batch."""
+    expires_at = int(time.time()) + window
+    file_id = register_input_file(stores, settings, tenant_id, batch_id, input_key, size, expires_at)
+    return _new_batch(
+        stores, tenant_id, batch_id, options, input_key, window, total=total, input_file_id=file_id, **extra
     )
 
 

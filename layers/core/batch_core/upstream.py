@@ -226,8 +226,7 @@ def _usage(usage: Any) -> Usage:
 
 
 def _details(usage: dict[str, Any], *names: str) -> dict[str, Any]:
-    found = next((usage[name] for name in names if isinstance(usage.get(name), dict)), {})
-    return found
+    return next((usage[name] for name in names if isinstance(usage.get(name), dict)), {})
 
 
 def _count(fields: dict[str, Any], *names: str) -> int:
