@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test lint unit integration e2e local-stack bench build deploy clean
+.PHONY: install run test lint browser screenshot unit integration e2e local-stack bench build deploy clean
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt constraints.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,8 +33,20 @@ lint: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-test: lint
+test: lint browser
 	$(PY) -m pytest
+
+# The watch page's browser test drives the distribution's Chromium (Playwright downloads none): installed here
+# where apt-get can (as root); without it, that test is skipped and says why.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "could not install chromium: the browser test will be skipped" >&2
+
+# Retakes the README's picture of the watch page, from its browser test.
+screenshot: $(STAMP) browser
+	WATCH_PAGE_SCREENSHOT=docs/watch-page.png $(PY) -m pytest -q tests/e2e/test_watch_page_in_a_browser.py -k completed
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
@@ -42,7 +54,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(PY) -m pytest tests/e2e
 
 local-stack: $(STAMP)

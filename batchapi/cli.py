@@ -10,6 +10,7 @@ from typing import Any
 
 from batch_core.models.batch import ENDPOINTS
 from batchapi.client import BatchClient
+from batchapi.create import create_batch
 from batchapi.errors import ApiError, UsageError
 from batchapi.keys import add_key_commands
 from batchapi.progress import Progress
@@ -40,35 +41,11 @@ def _client(arguments: argparse.Namespace) -> BatchClient:
     return BatchClient(arguments.url, arguments.key)
 
 
-def read_requests(path: Path, endpoint: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """OpenAI batch input lines ({custom_id, method, url, body}) to the console's requests."""
-    requests: list[dict[str, Any]] = []
-    try:
-        # utf-8-sig: a file saved with a byte order mark reads as the service reads it.
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as problem:
-        raise UsageError(f"cannot read {path}: {problem}") from problem
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            entry = json.loads(raw)
-        except ValueError as problem:
-            raise UsageError(f"{path} line {number}: not valid JSON ({problem})") from problem
-        if not isinstance(entry, dict):
-            raise UsageError(f"{path} line {number}: must be a JSON object")
-        endpoint = endpoint or entry.get("url")
-        requests.append({"custom_id": entry.get("custom_id"), "body": entry.get("body", entry)})
-    if not endpoint:
-        raise UsageError("no endpoint: pass --endpoint or give each line a 'url'")
-    return endpoint, requests
-
-
 def submit(arguments: argparse.Namespace) -> int:
-    endpoint, requests = read_requests(Path(arguments.file), arguments.endpoint)
     metadata = dict(pair.split("=", 1) for pair in arguments.metadata) if arguments.metadata else None
+    options = {"completion_window": arguments.completion_window, "metadata": metadata}
     client = _client(arguments)
-    batch = client.create(endpoint, requests, completion_window=arguments.completion_window, metadata=metadata)
+    batch = create_batch(client, Path(arguments.file), arguments.endpoint, options, upload=arguments.upload)
     print(batch["id"])
     if not arguments.wait:
         return 0
@@ -79,6 +56,8 @@ def watch(client: BatchClient, batch: dict[str, Any], poll_seconds: float) -> in
     progress = Progress(batch["request_counts"]["total"])
     while True:
         counts = batch["request_counts"]
+        # A batch of a file counts its lines once prepare has read them: until then its total is 0.
+        progress.total = counts["total"]
         done = counts["completed"] + counts["failed"] + counts["cancelled"] + counts.get("expired", 0)
         progress.update(done, counts["failed"], batch["status"], batch.get("waiting_for_capacity"))
         if batch["status"] in TERMINAL:
@@ -155,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--endpoint", choices=ENDPOINTS)
     command.add_argument("--completion-window", default=None)
     command.add_argument("--metadata", action="append", metavar="KEY=VALUE")
+    command.add_argument(
+        "--upload", action="store_true", help="send the file through the Uploads API even if it fits in one request"
+    )
     command.add_argument("--wait", action="store_true", help="show live progress until the batch ends")
     command.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
     command.set_defaults(run=submit)

@@ -1,14 +1,20 @@
-"""`batchapi keys`: API keys in a deployment's table (AWS credentials; BATCH_TABLE_NAME or --table)."""
+"""`batchapi keys`: API keys and tenants' quotas in a deployment's table (AWS credentials; BATCH_TABLE_NAME
+or --table)."""
 
 import argparse
 import os
 import secrets
+import time
 from typing import Any
 
-from batch_core.auth import add_api_key
+from pydantic import ValidationError
+
+from batch_core.auth import add_api_key, check_tenant_id
 from batch_core.dal.api_keys_db import hash_api_key
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
+from batch_core.models.quota import QuotaName, TenantQuota
+from batch_core.quotas import limits_of, set_limits
 from batch_core.settings import Settings
 from batchapi.errors import UsageError
 
@@ -25,6 +31,25 @@ def add_key_commands(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="revoke a key, given the key or its listed id")
     revoke.add_argument("key_or_id")
     revoke.set_defaults(run=revoke_key)
+    quota = actions.add_parser(
+        "quota", help="show a tenant's quotas and what is in use; set them with the options ('default' resets one)"
+    )
+    quota.add_argument("--tenant", required=True)
+    for option, name in QUOTA_OPTIONS.items():
+        quota.add_argument(option, dest=name, type=_quota_value, metavar="N|default")
+    quota.set_defaults(run=quota_command)
+
+
+QUOTA_OPTIONS = {"--batches": QuotaName.BATCHES, "--lines": QuotaName.LINES, "--tokens": QuotaName.TOKENS}
+_DEFAULT = "default"
+
+
+def _quota_value(text: str) -> int | str:
+    if text == _DEFAULT:
+        return text
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number nor 'default'")
+    return int(text)
 
 
 def _stores(arguments: argparse.Namespace) -> Stores:
@@ -63,4 +88,26 @@ def revoke_key(arguments: argparse.Namespace) -> int:
         raise UsageError(f"no single key matches '{arguments.key_or_id}' ({len(matches)} found)")
     api_keys.revoke(matches[0])
     print("revoked")
+    return 0
+
+
+def quota_command(arguments: argparse.Namespace) -> int:
+    """Sets what the options name, then prints each quota: its limit, whose it is, and what is in use."""
+    stores, settings = _stores(arguments), Settings()
+    try:
+        tenant_id = check_tenant_id(arguments.tenant)
+        changes = {name: getattr(arguments, name) for name in QuotaName if getattr(arguments, name) is not None}
+        if changes:
+            current = stores.quotas.get(tenant_id).limits.model_dump()
+            wanted = {name: None if amount == _DEFAULT else amount for name, amount in changes.items()}
+            set_limits(stores, tenant_id, TenantQuota.model_validate({**current, **wanted}))
+    except InvalidInput as problem:
+        raise UsageError(problem.message) from problem
+    except ValidationError as problem:
+        raise UsageError("; ".join(f"{error['loc'][0]}: {error['msg']}" for error in problem.errors())) from problem
+    state = stores.quotas.get(tenant_id)
+    limits, use = limits_of(settings, state), state.use(time.time())
+    for name in QuotaName:
+        whose = "default" if getattr(state.limits, name) is None else "set"
+        print(f"{name:<20} {getattr(use, name):>16,} in use of {getattr(limits, name):>16,} ({whose})")
     return 0

@@ -66,6 +66,7 @@ def main() -> None:
 def announce(stack: LocalStack, options: StackOptions) -> None:
     print("Serverless Batch API, local stack. State lives in memory and is gone when it stops.")
     print(f"  API        {stack.base_url}  (console: {stack.base_url}/api/client/v1/batches)")
+    print(f"  Web page   {stack.base_url}/watch  (paste the API key)")
     for api_key, tenant_id in options.api_keys.items():
         print(f"  API key    {api_key}  (tenant {tenant_id})")
     if stack.simulator:

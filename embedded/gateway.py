@@ -29,18 +29,52 @@ def _message(status: int, message: str) -> GatewayResponse:
     return GatewayResponse(status, {"content-type": "application/json"}, json.dumps({"message": message}).encode())
 
 
+@dataclass(frozen=True)
+class Route:
+    """One HttpApi event of the API function: `GET /watch` exactly, or `ANY /v1/{proxy+}` for every path below."""
+
+    method: str
+    path: str
+    authorized: bool = True
+
+    @classmethod
+    def of(cls, properties: dict[str, Any]) -> "Route":
+        """The route of an HttpApi event's properties; `Auth: {Authorizer: NONE}` opens it to requests without a key."""
+        authorizer = properties.get("Auth", {}).get("Authorizer")
+        return cls(str(properties.get("Method", "ANY")).upper(), properties["Path"], authorizer != "NONE")
+
+    @property
+    def greedy(self) -> bool:
+        return self.path.endswith("/{proxy+}")
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in ("ANY", method):
+            return False
+        if self.greedy:
+            prefix = self.path.removesuffix("{proxy+}")
+            return path.startswith(prefix) and len(path) > len(prefix)
+        return path == self.path
+
+
+def route_for(routes: list[Route], method: str, path: str) -> Route | None:
+    """The route API Gateway picks: an exact path before a greedy one, then the longest greedy prefix."""
+    matching = [route for route in routes if route.matches(method, path)]
+    return min(matching, key=lambda route: (route.greedy, -len(route.path)), default=None)
+
+
 class LocalGateway:
-    def __init__(self, lambdas: LocalLambdas, api_function: str, authorizer_function: str, routes: list[str]):
+    def __init__(self, lambdas: LocalLambdas, api_function: str, authorizer_function: str, routes: list[Route]):
         self.lambdas = lambdas
         self.api_function = api_function
         self.authorizer_function = authorizer_function
-        self.prefixes = [route.split("{proxy+}")[0] for route in routes]
+        self.routes = routes
 
     def handle(
         self, method: str, path: str, query: str = "", headers: dict[str, str] | None = None, body: bytes = b""
     ) -> GatewayResponse:
         headers = {key.lower(): value for key, value in (headers or {}).items()}
-        if not any(path.startswith(prefix) for prefix in self.prefixes):
+        route = route_for(self.routes, method, path)
+        if route is None:
             return _message(404, "Not Found")
         if len(body) > API_GATEWAY_MAX_BODY_BYTES:
             return too_large(len(body), API_GATEWAY_MAX_BODY_BYTES, "API Gateway accepts request bodies")
@@ -48,7 +82,20 @@ class LocalGateway:
         event_size = len(json.dumps(event))
         if event_size > LAMBDA_MAX_PAYLOAD_BYTES:
             return too_large(event_size, LAMBDA_MAX_PAYLOAD_BYTES, "Lambda accepts request events")
-        if not headers.get("authorization"):
+        refused = self._authorize(event) if route.authorized else None
+        if refused:
+            return refused
+        try:
+            result = self.lambdas.invoke(self.api_function, event)
+        except HandlerError:
+            return _message(500, "Internal Server Error")
+        if len(json.dumps(result)) > LAMBDA_MAX_PAYLOAD_BYTES:
+            return _message(502, "Internal Server Error")
+        return _response(result)
+
+    def _authorize(self, event: dict[str, Any]) -> GatewayResponse | None:
+        """Runs the authorizer, as the HTTP API's default one; its context goes into the event, or the refusal back."""
+        if not event["headers"].get("authorization"):
             return _message(401, "Unauthorized")
         try:
             verdict = self.lambdas.invoke(self.authorizer_function, self._authorizer_event(event))
@@ -58,13 +105,7 @@ class LocalGateway:
         if not verdict.get("isAuthorized"):
             return _message(403, "Forbidden")
         event["requestContext"]["authorizer"] = {"lambda": verdict.get("context", {})}
-        try:
-            result = self.lambdas.invoke(self.api_function, event)
-        except HandlerError:
-            return _message(500, "Internal Server Error")
-        if len(json.dumps(result)) > LAMBDA_MAX_PAYLOAD_BYTES:
-            return _message(502, "Internal Server Error")
-        return _response(result)
+        return None
 
     def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         parameters: dict[str, str] = {}

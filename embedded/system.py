@@ -10,7 +10,7 @@ from batch_core.auth import add_api_key
 from batch_core.dal.stores import Stores
 from batch_core.settings import Settings
 from embedded.execution_events import ExecutionEvents
-from embedded.gateway import GatewayResponse, LocalGateway
+from embedded.gateway import GatewayResponse, LocalGateway, Route
 from embedded.lambdas import LocalLambdas
 from embedded.moto_patches import moto_patches
 from embedded.pollers import QueuePoller
@@ -59,7 +59,7 @@ class LocalSystem:
             set_env(name, value)
         lambdas = LocalLambdas(stack)
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
-        routes = [event["Properties"]["Path"] for event in api["Events"].values() if event["Type"] == "HttpApi"]
+        routes = [Route.of(event["Properties"]) for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
         events = ExecutionEvents.from_stack(stack, lambdas.invoke)
         patched = ExitStack()

@@ -210,6 +210,9 @@ class _Deployer:
             s3.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
             )
+        cors = self.resolve(properties.get("CorsConfiguration", {}).get("CorsRules", []))
+        if cors:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]})
         rules = self.resolve(properties.get("LifecycleConfiguration", {}).get("Rules", []))
         if rules:
             s3.put_bucket_lifecycle_configuration(
@@ -281,6 +284,12 @@ def _queue_attribute(key: str, value: Any) -> str:
     if key == "RedrivePolicy":
         return json.dumps(value)
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CORS rule as S3's API spells it (`MaxAge` is `MaxAgeSeconds` there)."""
+    names = {"MaxAge": "MaxAgeSeconds", "Id": "ID"}
+    return {names.get(key, key): value for key, value in rule.items()}
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

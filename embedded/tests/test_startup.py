@@ -12,6 +12,7 @@ def test_startup_announces_url_keys_upstream_and_ready(stack: LaunchedStack) -> 
     announced = "".join(stack.output)
 
     assert f"API        {stack.base_url}" in announced
+    assert f"Web page   {stack.base_url}/watch" in announced
     assert f"API key    {KEY}  (tenant tenant-a)" in announced
     assert "Upstream   SIMULATOR at http://127.0.0.1:" in announced
     assert "State lives in memory" in announced

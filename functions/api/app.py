@@ -4,6 +4,7 @@ import console_routes
 import files_routes
 import openai_routes
 import uploads_routes
+import web_routes
 import webhooks_routes
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -19,7 +20,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from response_size import fit_response
 from runtime import SETTINGS, STORES
 
-from batch_core.errors import InvalidInput, InvalidLines, InvalidTransition, NotFound, StorageError
+from batch_core.errors import (
+    InvalidInput,
+    InvalidLines,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+    StorageError,
+)
 from batch_core.idempotency import CreateOnce
 from batch_core.models.bounds import echo
 from batch_core.observability import logger, metrics, tracer
@@ -34,6 +42,7 @@ app.include_router(files_routes.router)
 app.include_router(openai_routes.router)
 app.include_router(uploads_routes.router)
 app.include_router(webhooks_routes.router)
+app.include_router(web_routes.router)
 # The OpenAPI document and Swagger UI of both surfaces, behind the API key like every route:
 # GET /api/client/v1/docs (the page) and /api/client/v1/docs?format=json (the document).
 app.enable_swagger(
@@ -49,14 +58,20 @@ CREATE_ONCE = CreateOnce(STORES, SETTINGS)
 
 
 def error(
-    status: int, message: str, param: str | None = None, code: str | None = None, listed: list[Any] | None = None
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    listed: list[Any] | None = None,
+    **console: Any,
 ) -> Response:
-    """The error envelope of the surface being served; the console's also lists the bad lines, when given."""
+    """The error envelope of the surface being served; the console's also lists the bad lines, when given,
+    and any other fields named."""
     if app.current_event.path.startswith("/v1/"):
         kind = "invalid_request_error" if status < 500 else "server_error"
         body: dict[str, Any] = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     else:
-        body = {"error": message} if listed is None else {"error": message, "errors": listed}
+        body = {"error": message, **console} if listed is None else {"error": message, "errors": listed}
     return Response(status_code=status, content_type="application/json", body=body)
 
 
@@ -64,6 +79,11 @@ def error(
 def handle_invalid_input(exc: InvalidInput) -> Response:
     listed = [problem.as_error() for problem in exc.problems] if isinstance(exc, InvalidLines) else None
     return error(400, exc.message, exc.param, listed=listed)
+
+
+@app.exception_handler(QuotaExceeded)
+def handle_quota_exceeded(exc: QuotaExceeded) -> Response:
+    return error(429, exc.message, exc.param, code=exc.code, quota=exc.details())
 
 
 @app.exception_handler(UnicodeDecodeError)

@@ -4,12 +4,12 @@ import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from once import answered_once
 from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch, get_batch, list_batches, retry_batch
-from batch_core.idempotency import CreateOnce
 from batch_core.items import list_items
 from batch_core.models.batch import CreateBatchRequest
 from batch_core.models.bounds import MAX_ID_CHARS
@@ -20,17 +20,19 @@ router = APIGatewayHttpRouter()
 CONSOLE = "/api/client/v1/batches"
 
 
-@router.post(CONSOLE, responses=error_shapes.CONSOLE_CREATED)
+@router.post(CONSOLE, responses=error_shapes.CONSOLE_BATCH_CREATED)
 def handle_create_batch(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateBatchRequest, Body()]
 ) -> Response[ConsoleBatch]:
-    idempotency_key = router.current_event.headers.get("idempotency-key")
-    if idempotency_key:
-        create_once: CreateOnce = router.context["create_once"]
-        batch = create_once(tenant_id, idempotency_key, request)
-    else:
-        batch = create_batch(STORES, SETTINGS, tenant_id, request)
-    return Response(201, content_type="application/json", body=ConsoleBatch.of(batch))
+    created = answered_once(
+        router,
+        tenant_id,
+        "console.batches.create",
+        request.model_dump(mode="json"),
+        ConsoleBatch,
+        lambda: ConsoleBatch.of(create_batch(STORES, SETTINGS, tenant_id, request)),
+    )
+    return Response(201, content_type="application/json", body=created)
 
 
 @router.get(CONSOLE, responses=error_shapes.CONSOLE)
@@ -56,11 +58,18 @@ def handle_cancel_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: st
     return ConsoleBatch.of(cancel_batch(STORES, tenant_id, batch_id))
 
 
-@router.post(f"{CONSOLE}/<batch_id>/retry", responses=error_shapes.CONSOLE_CREATED)
+@router.post(f"{CONSOLE}/<batch_id>/retry", responses=error_shapes.CONSOLE_BATCH_CREATED)
 def handle_retry_batch(tenant_id: Annotated[str, Depends(tenant)], batch_id: str) -> Response[ConsoleBatch]:
     """A new batch of the lines that did not succeed; its metadata's `retry_of` names this batch."""
-    retried = retry_batch(STORES, SETTINGS, tenant_id, batch_id)
-    return Response(201, content_type="application/json", body=ConsoleBatch.of(retried))
+    retried = answered_once(
+        router,
+        tenant_id,
+        "console.batches.retry",
+        {"batch_id": batch_id},
+        ConsoleBatch,
+        lambda: ConsoleBatch.of(retry_batch(STORES, SETTINGS, tenant_id, batch_id)),
+    )
+    return Response(201, content_type="application/json", body=retried)
 
 
 @router.get(f"{CONSOLE}/<batch_id>/items", responses=error_shapes.CONSOLE)

@@ -10,6 +10,8 @@ class ConsoleError(BaseModel):
 
     error: str
     errors: list[dict[str, Any]] | None = None
+    # On a 429: the quota passed, its limit, what is in use and what the batch asked for.
+    quota: dict[str, Any] | None = None
 
 
 class OpenAIErrorDetail(BaseModel):
@@ -34,14 +36,19 @@ _ERRORS = {
 }
 
 
-def answers(shape: type[BaseModel], success: int = 200) -> dict[int, Any]:
+_QUOTA = {429: "the batch would pass one of the tenant's quotas; the message names it and what is in use"}
+
+
+def answers(shape: type[BaseModel], success: int = 200, more: dict[int, str] | None = None) -> dict[int, Any]:
     """A route's answers: its own model on `success` (read from its return type), `shape` on every error."""
     described: dict[int, Any] = {success: {"description": "Created" if success == 201 else "OK"}}
-    for status, description in _ERRORS.items():
+    for status, description in sorted({**_ERRORS, **(more or {})}.items()):
         described[status] = {"description": description, "content": {"application/json": {"model": shape}}}
     return described
 
 
 CONSOLE = answers(ConsoleError)
 CONSOLE_CREATED = answers(ConsoleError, 201)
+CONSOLE_BATCH_CREATED = answers(ConsoleError, 201, _QUOTA)
 OPENAI = answers(OpenAIError)
+OPENAI_BATCH_CREATED = answers(OpenAIError, more=_QUOTA)

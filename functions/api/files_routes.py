@@ -4,6 +4,7 @@ import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from once import answered_once
 from response_size import content_answer
 from runtime import STORES
 from tenancy import tenant
@@ -50,16 +51,27 @@ def handle_get_bucket(tenant_id: Annotated[str, Depends(tenant)], bucket: str) -
 def handle_upload_object(
     tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[UploadObjectRequest, Body()]
 ) -> Response[ObjectEnvelope]:
-    stored = upload_object(STORES, tenant_id, bucket, request)
-    return Response(201, content_type="application/json", body=ObjectEnvelope(file=stored))
+    created = answered_once(
+        router,
+        tenant_id,
+        "console.objects.create",
+        {"bucket": bucket, **request.model_dump(mode="json")},
+        ObjectEnvelope,
+        lambda: ObjectEnvelope(file=upload_object(STORES, tenant_id, bucket, request)),
+    )
+    return Response(201, content_type="application/json", body=created)
 
 
 @router.post(f"{BUCKETS}/<bucket>/uploads", responses=error_shapes.CONSOLE_CREATED)
 def handle_presign_upload(
     tenant_id: Annotated[str, Depends(tenant)], bucket: str, request: Annotated[PresignUploadRequest, Body()]
 ) -> Response[PresignedUpload]:
-    stored, url = presign_upload(STORES, tenant_id, bucket, request)
-    upload = PresignedUpload(file=stored, uploadUrl=url, headers={"Content-Type": stored.contentType})
+    def presigned() -> PresignedUpload:
+        stored, url = presign_upload(STORES, tenant_id, bucket, request)
+        return PresignedUpload(file=stored, uploadUrl=url, headers={"Content-Type": stored.contentType})
+
+    fingerprint = {"bucket": bucket, **request.model_dump(mode="json")}
+    upload = answered_once(router, tenant_id, "console.uploads.create", fingerprint, PresignedUpload, presigned)
     return Response(201, content_type="application/json", body=upload)
 
 

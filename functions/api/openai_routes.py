@@ -1,3 +1,4 @@
+import hashlib
 from typing import Annotated
 
 import error_shapes
@@ -5,13 +6,13 @@ from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from form_parts import ExpiresAnchorPart, ExpiresSecondsPart, FilePart, TextPart, expires_after_part, read_part
+from once import answered_once
 from response_size import content_answer
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
 from batch_core.batches import cancel_batch, create_batch_from_file, get_batch, list_batches
 from batch_core.files import delete_file, file_content, get_file, list_files, upload_file
-from batch_core.idempotency import CreateOnce
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.bounds import MAX_ID_CHARS
 from batch_core.models.openai import DeletedFile, Listed, OpenAIBatch, OpenAIFile, OpenAIList
@@ -37,8 +38,21 @@ def handle_upload_file(
     filename, data = read_part(file, "file")
     chosen = read_part(purpose, "purpose")[1].decode(errors="replace")
     expires_after = expires_after_part(anchor, seconds)
-    stored = upload_file(STORES, SETTINGS, tenant_id, filename or "upload.jsonl", chosen, data, expires_after)
-    return OpenAIFile.of(stored)
+    name = filename or "upload.jsonl"
+    fingerprint = {
+        "filename": name,
+        "purpose": chosen,
+        "expires_after": expires_after.model_dump() if expires_after else None,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    return answered_once(
+        router,
+        tenant_id,
+        "openai.files.create",
+        fingerprint,
+        OpenAIFile,
+        lambda: OpenAIFile.of(upload_file(STORES, SETTINGS, tenant_id, name, chosen, data, expires_after)),
+    )
 
 
 @router.get("/v1/files", responses=error_shapes.OPENAI)
@@ -68,15 +82,18 @@ def handle_delete_file(tenant_id: Annotated[str, Depends(tenant)], file_id: str)
     return DeletedFile(id=delete_file(STORES, tenant_id, file_id).id)
 
 
-@router.post("/v1/batches", responses=error_shapes.OPENAI)
+@router.post("/v1/batches", responses=error_shapes.OPENAI_BATCH_CREATED)
 def handle_create_openai_batch(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[OpenAICreateBatch, Body()]
 ) -> OpenAIBatch:
-    idempotency_key = router.current_event.headers.get("idempotency-key")
-    if idempotency_key:
-        create_once: CreateOnce = router.context["create_once"]
-        return OpenAIBatch.of(create_once(tenant_id, idempotency_key, request))
-    return OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant_id, request))
+    return answered_once(
+        router,
+        tenant_id,
+        "openai.batches.create",
+        request.model_dump(mode="json"),
+        OpenAIBatch,
+        lambda: OpenAIBatch.of(create_batch_from_file(STORES, SETTINGS, tenant_id, request)),
+    )
 
 
 @router.get("/v1/batches", responses=error_shapes.OPENAI)

@@ -4,6 +4,7 @@ import error_shapes
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from once import answered_once
 from runtime import SETTINGS, STORES
 from tenancy import tenant
 
@@ -27,8 +28,15 @@ WEBHOOKS = "/api/client/v1/webhooks"
 def handle_create_webhook(
     tenant_id: Annotated[str, Depends(tenant)], request: Annotated[CreateWebhookRequest, Body()]
 ) -> Response[CreatedWebhook]:
-    endpoint = register_webhook(STORES, SETTINGS, tenant_id, request)
-    return Response(201, content_type="application/json", body=CreatedWebhook.of(endpoint))
+    created = answered_once(
+        router,
+        tenant_id,
+        "console.webhooks.create",
+        request.model_dump(mode="json"),
+        CreatedWebhook,
+        lambda: CreatedWebhook.of(register_webhook(STORES, SETTINGS, tenant_id, request)),
+    )
+    return Response(201, content_type="application/json", body=created)
 
 
 @router.get(WEBHOOKS, responses=error_shapes.CONSOLE)

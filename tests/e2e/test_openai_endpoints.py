@@ -124,3 +124,46 @@ def test_an_idempotency_key_on_v1_batches_makes_a_retried_create_return_the_firs
     assert again.id == first.id != other.id
     with pytest.raises(openai.ConflictError, match="Idempotency-Key"):
         client.batches.create(**{**create, "metadata": {"changed": "yes"}}, extra_headers=key)  # type: ignore[arg-type]
+
+
+def test_an_idempotency_key_on_files_and_uploads_makes_a_retried_create_return_the_first_one(client: OpenAI) -> None:
+    data = b'{"custom_id": "i", "method": "POST", "url": "/v1/embeddings", "body": {"model": "e", "input": "x"}}\n'
+    key = {"Idempotency-Key": f"files-{time.time_ns()}"}
+
+    files = [
+        client.files.create(file=("once.jsonl", io.BytesIO(data)), purpose="batch", extra_headers=key) for _ in "ab"
+    ]
+    upload = {"filename": "u.jsonl", "purpose": "batch", "bytes": len(data), "mime_type": "application/jsonl"}
+    uploads = [client.uploads.create(**upload, extra_headers=key) for _ in "ab"]  # type: ignore[arg-type]
+    parts = [client.uploads.parts.create(uploads[0].id, data=data, extra_headers=key) for _ in "ab"]
+    completed = client.uploads.complete(uploads[0].id, part_ids=[parts[0].id])
+
+    assert files[0].id == files[1].id and len([f for f in client.files.list() if f.id == files[0].id]) == 1
+    assert uploads[0].id == uploads[1].id and parts[0].id == parts[1].id
+    assert completed.status == "completed" and client.files.content(completed.file.id).content == data
+    with pytest.raises(openai.ConflictError, match="Idempotency-Key"):
+        client.files.create(file=("once.jsonl", io.BytesIO(data + data)), purpose="batch", extra_headers=key)
+
+
+def test_an_embeddings_batch_past_openais_50000_inputs_fails_naming_the_line_and_field(client: OpenAI) -> None:
+    batch = _run(client, "/v1/embeddings", [{"model": "e", "input": ["x"] * 25_001} for _ in "ab"])
+
+    assert batch.status == "failed"
+    error = batch.errors.data[0]
+    assert (error.line, error.param) == (2, "body.input")
+    assert "more than 50,000 embedding inputs" in error.message
+
+
+def test_output_expires_after_sets_when_the_output_and_error_files_expire(client: OpenAI) -> None:
+    bodies = [{"model": "e", "input": "kept"}, {"model": "e", "input": "fails [fault:400]"}]
+    kept = {"anchor": "created_at", "seconds": 7200}
+
+    batch = _run(client, "/v1/embeddings", bodies, output_expires_after=kept)
+    made = time.time()
+
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        expires_at = client.files.retrieve(file_id).expires_at
+        assert expires_at is not None and abs(expires_at - (made + 7200)) < 30
+    with pytest.raises(openai.BadRequestError) as refused:
+        _run(client, "/v1/embeddings", bodies, output_expires_after={"anchor": "created_at", "seconds": 60})
+    assert refused.value.param == "output_expires_after.seconds"

@@ -9,7 +9,9 @@ import pytest
 
 from batchapi.cli import main
 from embedded.system import LocalSystem
-from tests.integration.conftest import CONSOLE
+from tests.integration.conftest import CONSOLE, Console, chat_line
+
+CHAT = "/v1/chat/completions"
 
 
 def test_keys_create_list_and_revoke_control_who_gets_in(
@@ -72,3 +74,41 @@ def test_a_key_inserted_as_the_readme_shows_works_and_is_listed(
     assert system.request("GET", CONSOLE, key="readme-key").status == 200
     assert main(["keys", "--table", system.stack.ref("BatchTable"), "list"]) == 0
     assert f"{key_hash[:12]}  my-team              active" in capsys.readouterr().out.splitlines()
+
+
+def test_keys_quota_sets_a_tenants_quota_which_the_api_then_enforces_and_default_resets_it(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = ["keys", "--table", system.stack.ref("BatchTable")]
+    console = Console(system)
+    running = console.create({"endpoint": CHAT, "requests": [chat_line("a", "hold [slow:1]")]}).json()
+
+    assert main([*table, "quota", "--tenant", "tenant-a", "--batches", "1", "--lines", "100"]) == 0
+    shown = _quota_lines(capsys.readouterr().out)
+    refused = console.create({"endpoint": CHAT, "requests": [chat_line("b", "x")]})
+    assert main([*table, "quota", "--tenant", "tenant-a", "--batches", "default"]) == 0
+    reset = _quota_lines(capsys.readouterr().out)
+
+    assert shown["batches_in_progress"] == ["1", "in", "use", "of", "1", "(set)"]
+    assert shown["enqueued_lines"] == ["1", "in", "use", "of", "100", "(set)"]
+    assert shown["enqueued_tokens"][-1] == "(default)"
+    assert refused.status == 429 and refused.json()["quota"]["name"] == "batches_in_progress"
+    assert reset["batches_in_progress"][-2:] == ["500", "(default)"] and reset["enqueued_lines"][-2:] == [
+        "100",
+        "(set)",
+    ]
+    assert console.create({"endpoint": CHAT, "requests": [chat_line("b", "x")]}).status == 201
+    assert console.wait(running["id"])["status"] == "completed"
+
+
+def test_keys_quota_refuses_a_value_that_is_not_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["keys", "--table", "t", "quota", "--tenant", "a", "--lines", "many"])
+
+    assert "'many' is not a whole number nor 'default'" in capsys.readouterr().err
+
+
+def _quota_lines(printed: str) -> dict[str, list[str]]:
+    """What `keys quota` printed, by quota (the in-process functions print their logs beside it)."""
+    names = ("batches_in_progress", "enqueued_lines", "enqueued_tokens")
+    return {words[0]: words[1:] for words in map(str.split, printed.splitlines()) if words and words[0] in names}

@@ -13,9 +13,10 @@ ROUTE = re.compile(r'^@router\.(get|post|delete|put)\((?:f?"([^"]+)"|(\w+))')
 API = Path(__file__).resolve().parents[2] / "functions" / "api"
 
 
-def _declared_routes() -> set[tuple[str, str]]:
-    """Every route the api's route modules declare, as OpenAPI writes it (`/v1/files/{file_id}`)."""
-    routes = set()
+def _declared_routes() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Every route the api's route modules declare, as OpenAPI writes it (`/v1/files/{file_id}`): the API's, and
+    those declared `include_in_schema=False` (the watch page's files, which are not API routes)."""
+    documented, hidden = set(), set()
     for module in API.glob("*_routes.py"):
         constants = dict(re.findall(r'^([A-Z_]+) = "([^"]+)"', module.read_text(), re.M))
         for line in module.read_text().splitlines():
@@ -24,8 +25,9 @@ def _declared_routes() -> set[tuple[str, str]]:
                 path = match.group(2) or constants[match.group(3)]
                 for name, value in constants.items():
                     path = path.replace("{" + name + "}", value)
-                routes.add((match.group(1), re.sub(r"<(\w+)>", r"{\1}", path)))
-    return routes
+                route = (match.group(1), re.sub(r"<(\w+)>", r"{\1}", path))
+                (hidden if "include_in_schema=False" in line else documented).add(route)
+    return documented, hidden
 
 
 def test_the_served_document_lists_every_route_with_its_answer_and_error_shapes(system: LocalSystem) -> None:
@@ -33,7 +35,8 @@ def test_the_served_document_lists_every_route_with_its_answer_and_error_shapes(
     spec = json.loads(answer.body)
 
     served = {(method, path) for path, item in spec["paths"].items() for method in item}
-    assert answer.status == 200 and served == _declared_routes()
+    documented, hidden = _declared_routes()
+    assert answer.status == 200 and served == documented and not served & hidden
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             success = {status for status in operation["responses"] if status.startswith("2")}

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from batchapi.cli import main, read_requests
+from batchapi.cli import main
 from batchapi.errors import UsageError
+from batchapi.input_lines import read_requests
 from batchapi.progress import Progress
 
 

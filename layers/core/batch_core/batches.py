@@ -1,5 +1,6 @@
 """Creating, retrying, reading, listing and cancelling batches: the rules both HTTP surfaces share."""
 
+import json
 import time
 from typing import Any
 
@@ -11,9 +12,11 @@ from batch_core.errors import (
     InvalidInput,
     InvalidTransition,
     ObjectNotFound,
+    QuotaExceeded,
     StorageError,
 )
-from batch_core.files import get_file, register_input_file
+from batch_core.files import check_expires_after, get_file, register_input_file
+from batch_core.flow.estimate import estimated_tokens
 from batch_core.ids import new_id
 from batch_core.lifecycle import changed, transition
 from batch_core.models.batch import (
@@ -25,11 +28,12 @@ from batch_core.models.batch import (
     RequestCounts,
     window_seconds,
 )
-from batch_core.models.bounds import MAX_ID_CHARS, MAX_METADATA_KEYS
-from batch_core.models.file import input_file_id
+from batch_core.models.bounds import MAX_ID_CHARS, MAX_METADATA_KEYS, OPENAI_MAX_INPUT_BYTES
+from batch_core.models.file import ExpiresAfter, input_file_id
 from batch_core.models.status import BatchStatus, batch_sources
 from batch_core.observability import logger
 from batch_core.pages import page_limit
+from batch_core.quotas import holding
 from batch_core.retry_lines import unsucceeded_lines
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
@@ -45,30 +49,31 @@ def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: Cr
         check_bucket_name(request.output_bucket_key, param="output_bucket_key")
     window = _window_seconds(settings, request)
     if request.input_file is not None:
-        return _create_from_bucket(stores, tenant_id, request, request.input_file, window)
+        return _create_from_bucket(stores, settings, tenant_id, request, request.input_file, window)
     validator = LineValidator(request.endpoint, settings.max_lines_per_batch)
     lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
     total = validator.finish()
     batch_id = new_id("batch_")
     key = stores.blobs.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
-    stores.blobs.put(key, document)
-    return _new_stored_batch(
-        stores,
-        settings,
-        tenant_id,
-        batch_id,
-        request,
-        key,
-        len(document),
-        window,
-        total,
-        output_bucket_key=request.output_bucket_key,
-    )
+    with holding(stores, settings, tenant_id, batch_id, lines=total, tokens=validator.tokens, until=_until(window)):
+        stores.blobs.put(key, document)
+        return _new_stored_batch(
+            stores,
+            settings,
+            tenant_id,
+            batch_id,
+            request,
+            key,
+            len(document),
+            window,
+            total,
+            output_bucket_key=request.output_bucket_key,
+        )
 
 
 def _create_from_bucket(
-    stores: Stores, tenant_id: str, request: CreateBatchRequest, source: FileRef, window: int
+    stores: Stores, settings: Settings, tenant_id: str, request: CreateBatchRequest, source: FileRef, window: int
 ) -> Batch:
     """The bucket object's lines are validated by prepare, as a stream, like an uploaded file's."""
     if not source.object_key:
@@ -79,6 +84,7 @@ def _create_from_bucket(
         raise InvalidInput(f"input_file: {exc}", param="input_file") from exc
     return _new_file_batch(
         stores,
+        settings,
         tenant_id,
         request,
         window,
@@ -96,9 +102,17 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
         raise InvalidInput(f"No file found with id '{request.input_file_id}'", param="input_file_id") from exc
     if stored.purpose != "batch":
         raise InvalidInput(f"file '{stored.id}' has purpose '{stored.purpose}', not 'batch'", param="input_file_id")
+    if stored.bytes > OPENAI_MAX_INPUT_BYTES:
+        raise InvalidInput(
+            f"File is too large: '{stored.id}' is {stored.bytes:,} bytes and a batch's input file may be at most "
+            f"200 MB ({OPENAI_MAX_INPUT_BYTES:,} bytes)",
+            param="input_file_id",
+        )
     window = _window_seconds(settings, request)
     pinned = _pinned(stores, stored.object_key, "input_file_id")
-    return _new_file_batch(stores, tenant_id, request, window, pinned, input_file_id=stored.id)
+    return _new_file_batch(
+        stores, settings, tenant_id, request, window, pinned, input_file_id=stored.id, openai_limits=True
+    )
 
 
 def retry_batch(stores: Stores, settings: Settings, tenant_id: str, batch_id: str) -> Batch:
@@ -110,30 +124,39 @@ def retry_batch(stores: Stores, settings: Settings, tenant_id: str, batch_id: st
         raise InvalidInput(f"batch {source.id} is {source.status}; retry it once it has ended", param="batch_id")
     retried_id = new_id("batch_")
     key = stores.blobs.input_key(tenant_id, retried_id)
+    total = tokens = 0
     with stores.blobs.writer(key) as input_lines:
-        total = 0
         for line in unsucceeded_lines(stores, source):
             input_lines.write(line)
             total += 1
+            tokens += estimated_tokens(json.loads(line)["body"])
     if not total:
         raise InvalidInput(f"batch {source.id} has no failed, expired or cancelled lines to retry", param="batch_id")
     options = BatchOptions(
         endpoint=source.endpoint, completion_window=source.completion_window, metadata=_retry_metadata(source)
     )
+    if source.output_expires_after is not None:
+        options.output_expires_after = ExpiresAfter(anchor="created_at", seconds=source.output_expires_after)
     window = window_seconds(source.completion_window)
-    return _new_stored_batch(
-        stores,
-        settings,
-        tenant_id,
-        retried_id,
-        options,
-        key,
-        input_lines.size,
-        window,
-        total,
-        lines_from_file=source.lines_from_file,
-        output_bucket_key=source.output_bucket_key,
-    )
+    try:
+        with holding(stores, settings, tenant_id, retried_id, lines=total, tokens=tokens, until=_until(window)):
+            return _new_stored_batch(
+                stores,
+                settings,
+                tenant_id,
+                retried_id,
+                options,
+                key,
+                input_lines.size,
+                window,
+                total,
+                lines_from_file=source.lines_from_file,
+                output_bucket_key=source.output_bucket_key,
+            )
+    except QuotaExceeded:
+        # Its lines can only be counted as they are written: refused, the retry leaves nothing behind.
+        stores.blobs.delete(key)
+        raise
 
 
 def _new_stored_batch(
@@ -164,17 +187,34 @@ def _retry_metadata(source: Batch) -> dict[str, Any]:
 
 
 def _new_file_batch(
-    stores: Stores, tenant_id: str, options: BatchOptions, window: int, pinned: dict[str, str], **source: Any
+    stores: Stores,
+    settings: Settings,
+    tenant_id: str,
+    options: BatchOptions,
+    window: int,
+    pinned: dict[str, str],
+    **source: Any,
 ) -> Batch:
-    """A batch whose lines the client wrote as a file: its count is known once prepare has read them."""
+    """A batch whose lines the client wrote as a file: its count is known once prepare has read them, and
+    prepare reserves its lines of the tenant's quota then."""
     batch_id = new_id("batch_")
     input_key = stores.blobs.input_key(tenant_id, batch_id)
     if "input_file" in source:
         # A bucket object's copy becomes the batch's own input file when prepare makes it.
         source["input_file_id"] = input_file_id(batch_id)
-    return _new_batch(
-        stores, tenant_id, batch_id, options, input_key, window, total=0, lines_from_file=True, **pinned, **source
-    )
+    with holding(stores, settings, tenant_id, batch_id, lines=0, tokens=0, until=_until(window)):
+        return _new_batch(
+            stores,
+            tenant_id,
+            batch_id,
+            options,
+            input_key,
+            window,
+            total=0,
+            lines_from_file=True,
+            **pinned,
+            **source,
+        )
 
 
 def _pinned(stores: Stores, source_key: str, param: str) -> dict[str, str]:
@@ -186,7 +226,13 @@ def _pinned(stores: Stores, source_key: str, param: str) -> dict[str, str]:
     return {"source_key": source_key, "source_etag": head.etag}
 
 
+def _until(window: int) -> int:
+    return int(time.time()) + window
+
+
 def _window_seconds(settings: Settings, options: BatchOptions) -> int:
+    """The batch's window, once its options are known to be within bounds."""
+    check_expires_after(settings, options.output_expires_after, "output_expires_after")
     minimum = settings.min_completion_window_seconds
     window = window_seconds(options.completion_window)
     if window < minimum:
@@ -215,6 +261,7 @@ def _new_batch(
         input_key=input_key,
         metadata=options.metadata,
         request_counts=RequestCounts(total=total),
+        output_expires_after=options.output_expires_after.seconds if options.output_expires_after else None,
         created_at=now,
         expires_at=now + window,
         **extra,

@@ -92,3 +92,27 @@ class AttemptUnfinished(BatchError):
 class WebhookNotFound(NotFound):
     def __init__(self, endpoint_id: str):
         super().__init__(f"Webhook endpoint '{echo(endpoint_id)}' not found")
+
+
+class QuotaExceeded(InvalidInput):
+    """A batch would take a tenant past one of its quotas: at create nothing is stored (HTTP 429); at prepare,
+    once a file's lines are counted, the batch fails with this as its error."""
+
+    def __init__(self, quota: str, limit: int, in_use: int, requested: int):
+        super().__init__(
+            f"quota {quota} exceeded: {in_use:,} in use of {limit:,} and this batch needs {requested:,}; "
+            "try again once batches in progress have ended, or ask for a higher quota",
+            param=quota,
+        )
+        self.quota, self.limit, self.in_use, self.requested = quota, limit, in_use, requested
+
+    @property
+    def code(self) -> str:
+        # OpenAI's code for a batch past its enqueued-token limit; the other quotas are this service's own.
+        return "token_limit_exceeded" if self.quota == "enqueued_tokens" else "quota_exceeded"
+
+    def as_error(self) -> dict[str, Any]:
+        return {**super().as_error(), "code": self.code}
+
+    def details(self) -> dict[str, Any]:
+        return {"name": self.quota, "limit": self.limit, "in_use": self.in_use, "requested": self.requested}

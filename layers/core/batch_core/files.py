@@ -27,15 +27,17 @@ def new_uploaded_file(
     return _file(file_id, tenant_id, filename, "batch", size, stores.blobs.file_key(tenant_id, file_id), expires_at)
 
 
-def check_expires_after(settings: Settings, expires_after: ExpiresAfter | None) -> int | None:
+def check_expires_after(
+    settings: Settings, expires_after: ExpiresAfter | None, param: str = "expires_after"
+) -> int | None:
     """The seconds a file is kept, as the client asked; past the retention its bytes would be gone first."""
     if expires_after is None:
         return None
     most = settings.retention_days * 86400
     if expires_after.seconds > most:
         raise InvalidInput(
-            f"expires_after.seconds must be at most {most} (this service keeps files {settings.retention_days} days)",
-            param="expires_after.seconds",
+            f"{param}.seconds must be at most {most} (this service keeps files {settings.retention_days} days)",
+            param=f"{param}.seconds",
         )
     return expires_after.seconds
 
@@ -129,6 +131,8 @@ def register_batch_files(
     ):
         if writer.size:
             filename, expires_at = f"{batch.id}_{name}.jsonl", settings.batch_ttl(batch.expires_at)
+            if batch.output_expires_after is not None:
+                expires_at = int(time.time()) + batch.output_expires_after
             stored = _file(file_id, batch.tenant_id, filename, "batch_output", writer.size, writer.key, expires_at)
             stores.files.put(stored)
 

@@ -1,4 +1,5 @@
-"""What follows every change of a batch's status: its event on the bus, and its metrics when it ends."""
+"""What follows every change of a batch's status: its event on the bus, and when it ends, its metrics and the
+release of what it held of its tenant's quotas."""
 
 import time
 from typing import Any
@@ -10,6 +11,7 @@ from batch_core.errors import StorageError
 from batch_core.models.batch import Batch
 from batch_core.models.status import BatchStatus
 from batch_core.observability import logger, metrics
+from batch_core.quotas import release
 
 
 def transition(stores: Stores, batch_id: str, *, to: BatchStatus, changes: dict[str, Any] | None = None) -> Batch:
@@ -28,10 +30,19 @@ def changed(stores: Stores, batch: Batch) -> None:
     if batch.is_terminal:
         metrics.add_metric(name=f"Batches{batch.status.capitalize()}", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="BatchDuration", unit=MetricUnit.Seconds, value=int(time.time()) - batch.created_at)
+        _release_quota(stores, batch)
     try:
         stores.events.put(status_change(batch))
     except StorageError as failed:
         logger.error("batch event lost", extra={"batch_id": batch.id, "status": batch.status, "error": str(failed)})
+
+
+def _release_quota(stores: Stores, batch: Batch) -> None:
+    # A release that cannot be written is lost, not raised: the reservation lapses at the batch's window.
+    try:
+        release(stores, batch.tenant_id, batch.id)
+    except StorageError as failed:
+        logger.error("quota release lost", extra={"batch_id": batch.id, "error": str(failed)})
 
 
 def status_change(batch: Batch) -> dict[str, Any]:

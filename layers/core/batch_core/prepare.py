@@ -12,6 +12,7 @@ from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
+from batch_core.quotas import reserve
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
 from batch_core.workflow.loading import load_batch
@@ -30,8 +31,19 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     copy_source(stores, batch)
     if batch.input_file is not None:
         _register_bucket_input(stores, settings, batch)
-    validator = LineValidator(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.lines_from_file)
+    validator = LineValidator.of(batch, settings)
     units = list(plan_units(stores, batch, validator, settings.work_unit_lines))
+    if batch.lines_from_file:
+        # Raises QuotaExceeded, an InvalidInput, before anything is queued: the batch fails naming the quota.
+        reserve(
+            stores,
+            settings,
+            batch.tenant_id,
+            batch.id,
+            lines=validator.count,
+            tokens=validator.tokens,
+            until=batch.expires_at,
+        )
     batch = stores.batches.plan(batch_id, total=validator.count, units=len(units), unit_lines=settings.work_unit_lines)
     ttl = settings.batch_ttl(batch.expires_at)
 

@@ -3,6 +3,8 @@ from typing import Annotated, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode
 
+from batch_core.models.quota import MAX_BATCHES_IN_PROGRESS
+
 
 class Settings(BaseSettings):
     """Everything a function reads from its environment, in one place."""
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     # in the environment, comma-separated.
     webhook_retry_seconds: Annotated[list[int], NoDecode] = Field(default=[5, 300, 1800, 7200, 18000, 36000, 21600])
     max_webhooks_per_tenant: int = Field(default=20, ge=1)
+    # A tenant's quotas unless `batchapi keys quota` sets its own: batches in progress, and the lines and
+    # estimated tokens they hold until they end.
+    quota_batches_in_progress: int = Field(default=500, ge=0, le=MAX_BATCHES_IN_PROGRESS)
+    quota_enqueued_lines: int = Field(default=10_000_000, ge=0)
+    quota_enqueued_tokens: int = Field(default=10_000_000_000, ge=0)
     # Only the local stack sets it: in AWS a receiver on loopback would be the function's own host.
     webhook_allow_loopback: bool = False
 

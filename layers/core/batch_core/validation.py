@@ -6,9 +6,12 @@ from typing import Any
 
 from batch_core import strict_json
 from batch_core.errors import InvalidInput, InvalidLines
+from batch_core.flow.estimate import estimated_tokens
+from batch_core.models.batch import Batch
 from batch_core.models.bodies import body_problem
-from batch_core.models.bounds import echo
+from batch_core.models.bounds import OPENAI_MAX_EMBEDDING_INPUTS, OPENAI_MAX_REQUESTS, echo
 from batch_core.models.line import RequestLine
+from batch_core.settings import Settings
 from batch_core.strict_json import JsonProblem, render_path
 
 MAX_CUSTOM_ID_CHARS = 512
@@ -77,17 +80,39 @@ def recover_custom_id(raw: bytes) -> str | None:
     return custom_id.encode("utf-8", "replace").decode()
 
 
+EMBEDDINGS = "/v1/embeddings"
+
+
+def embedding_inputs(body: dict[str, Any]) -> int:
+    """How many embeddings an embeddings request asks for: one per string or token array in its `input`."""
+    given = body.get("input")
+    if isinstance(given, list) and given and not all(isinstance(token, int) for token in given):
+        return len(given)
+    return 1
+
+
 class LineValidator:
     """Validates the lines of one batch in order, collecting every rejection (each names its line and field)."""
 
-    def __init__(self, endpoint: str, max_lines: int, *, require_custom_id: bool = False):
+    def __init__(
+        self,
+        endpoint: str,
+        max_lines: int,
+        *,
+        require_custom_id: bool = False,
+        max_embedding_inputs: int | None = None,
+    ):
         self.endpoint = endpoint
         self.max_lines = max_lines
         self.require_custom_id = require_custom_id
+        self.max_embedding_inputs = max_embedding_inputs
+        self.embedding_inputs = 0
         self.count = 0
         self.invalid = 0
         # The model of the first valid line: the batch's `model`.
         self.model: str | None = None
+        # The valid lines' estimated tokens, which the batch holds of its tenant's quota.
+        self.tokens = 0
         self.problems: list[InvalidInput] = []
         self._custom_ids: dict[str, int] = {}
 
@@ -99,7 +124,7 @@ class LineValidator:
             self._check_custom_id(line.custom_id, number)
         except InvalidInput as rejected:
             return self._reject(rejected)
-        self.model = self.model or line.body["model"]
+        self._accept(line, number)
         return line
 
     def check(self, entry: Any, number: int) -> bytes | None:
@@ -110,7 +135,7 @@ class LineValidator:
             self._check_custom_id(line.custom_id, number)
         except InvalidInput as rejected:
             return self._reject(rejected)
-        self.model = self.model or line.body["model"]
+        self._accept(line, number)
         return raw
 
     def finish(self) -> int:
@@ -120,6 +145,32 @@ class LineValidator:
         if self.count == 0:
             raise InvalidInput("the batch has no lines; it needs at least one", param="requests")
         return self.count
+
+    @classmethod
+    def of(cls, batch: Batch, settings: Settings) -> "LineValidator":
+        """The validator of a stored batch's lines: a batch made on /v1 keeps OpenAI's limits."""
+        if not batch.openai_limits:
+            return cls(batch.endpoint, settings.max_lines_per_batch, require_custom_id=batch.lines_from_file)
+        return cls(
+            batch.endpoint,
+            min(settings.max_lines_per_batch, OPENAI_MAX_REQUESTS),
+            require_custom_id=True,
+            max_embedding_inputs=OPENAI_MAX_EMBEDDING_INPUTS,
+        )
+
+    def _accept(self, line: RequestLine, number: int) -> None:
+        self.model = self.model or line.body["model"]
+        self.tokens += estimated_tokens(line.body)
+        if self.max_embedding_inputs is None or self.endpoint != EMBEDDINGS:
+            return
+        self.embedding_inputs += embedding_inputs(line.body)
+        if self.embedding_inputs > self.max_embedding_inputs:
+            raise InvalidInput(
+                f"the batch has more than {self.max_embedding_inputs:,} embedding inputs across its lines, "
+                "OpenAI's limit for an embeddings batch",
+                line=number,
+                param="body.input",
+            )
 
     def _count(self, number: int) -> None:
         self.count += 1

@@ -13,6 +13,7 @@ from tests.unit.fakes.keys import FakeApiKeyStore, FakeSecretStore
 from tests.unit.fakes.limits import FakeLimitStore, FakeParameterStore
 from tests.unit.fakes.objects import FakeObjectStore
 from tests.unit.fakes.queue import FakeBatchEvents, FakeWorkflow, FakeWorkQueue
+from tests.unit.fakes.quotas import FakeQuotaStore
 from tests.unit.fakes.units import FakeUnitStore
 from tests.unit.fakes.webhooks import FakeWebhookQueue, FakeWebhookStore
 
@@ -36,6 +37,7 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
         "secrets": FakeSecretStore(secrets),
         "parameters": FakeParameterStore(),
         "limits": FakeLimitStore(),
+        "quotas": FakeQuotaStore(),
         "webhooks": FakeWebhookStore(),
         "webhook_queue": FakeWebhookQueue(),
         "clients": NoAws(),

@@ -75,6 +75,10 @@ def limit_key(route: str, model: str) -> dict[str, str]:
     return {"pk": f"LIMIT#{route}#{model}", "sk": "LIMIT"}
 
 
+def quota_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"TENANT#{tenant_id}#QUOTA", "sk": "QUOTA"}
+
+
 def webhook_key(tenant_id: str, endpoint_id: str) -> dict[str, str]:
     """A tenant's webhook endpoints share a partition, so listing them is one query."""
     return {"pk": tenant_webhooks_partition(tenant_id), "sk": f"WEBHOOK#{endpoint_id}"}

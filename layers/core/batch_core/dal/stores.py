@@ -10,6 +10,7 @@ from batch_core.dal.limits_db import LimitStore
 from batch_core.dal.objects_db import ObjectStore
 from batch_core.dal.parameters import ParameterStore
 from batch_core.dal.queue import WorkQueue
+from batch_core.dal.quotas_db import QuotaStore
 from batch_core.dal.secret_store import SecretStore
 from batch_core.dal.storage import BlobStore
 from batch_core.dal.units_db import UnitStore
@@ -37,6 +38,7 @@ class Stores:
     secrets: SecretStore
     parameters: ParameterStore
     limits: LimitStore
+    quotas: QuotaStore
     webhooks: WebhookStore
     webhook_queue: WebhookQueue
     # The clients the stores share, for what reads the table through a library of its own (idempotency).
@@ -62,6 +64,7 @@ class Stores:
             secrets=SecretStore(aws),
             parameters=ParameterStore(aws),
             limits=LimitStore(settings, aws),
+            quotas=QuotaStore(settings, aws),
             webhooks=WebhookStore(settings, aws),
             webhook_queue=WebhookQueue(settings, aws),
             clients=aws,

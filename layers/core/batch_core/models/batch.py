@@ -4,6 +4,7 @@ from typing import Any, Literal, get_args
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from batch_core.models.bounds import ConsoleMetadata, Identifier, Name, OpenAIMetadata, echo
+from batch_core.models.file import ExpiresAfter
 from batch_core.models.status import TERMINAL, BatchStatus
 from batch_core.models.usage import Usage
 
@@ -46,6 +47,8 @@ class BatchOptions(BaseModel):
     endpoint: str
     completion_window: str = "24h"
     metadata: dict[str, Any] | None = None
+    # When the batch's output and error files expire, after they are made (by default with the batch).
+    output_expires_after: ExpiresAfter | None = None
 
     @field_validator("endpoint")
     @classmethod
@@ -99,6 +102,10 @@ class Batch(BaseModel):
     # The client wrote the lines as a JSONL file, so each names its custom_id (records before the rename
     # hold `input_uploaded`).
     lines_from_file: bool = Field(default=False, validation_alias=AliasChoices("lines_from_file", "input_uploaded"))
+    # Created on /v1: OpenAI's limits on requests and embedding inputs apply to its lines.
+    openai_limits: bool = False
+    # Seconds its output and error files are kept once made (None: as long as the batch's records).
+    output_expires_after: int | None = None
     output_bucket_key: str | None = None
     output_object_key: str | None = None
     output_key: str | None = None

@@ -12,6 +12,11 @@ MAX_METADATA_KEYS = 16
 MAX_METADATA_KEY_CHARS = 64
 MAX_METADATA_VALUE_CHARS = 512
 MAX_OBJECT_METADATA_CHARS = 8192
+# OpenAI's limits on a batch's input file, which /v1 keeps: its size, its requests, and for embeddings the
+# inputs of all its lines together.
+OPENAI_MAX_INPUT_BYTES = 200 * 1024 * 1024
+OPENAI_MAX_REQUESTS = 50_000
+OPENAI_MAX_EMBEDDING_INPUTS = 50_000
 
 Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 Identifier = Annotated[str, Field(max_length=MAX_ID_CHARS)]
