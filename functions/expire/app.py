@@ -9,7 +9,8 @@ from batch_core.observability import logger, metrics, tracer
 from batch_core.settings import Settings
 from batch_core.workflow.decisions import expire_batch
 
-STORES = Stores.from_settings(Settings())
+SETTINGS = Settings()
+STORES = Stores.from_settings(SETTINGS)
 
 
 @logger.inject_lambda_context
@@ -18,6 +19,6 @@ STORES = Stores.from_settings(Settings())
 @event_parser(model=BatchTask)
 def lambda_handler(task: BatchTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=task.batch_id)
-    closed = expire_batch(STORES, task.batch_id)
+    closed = expire_batch(STORES, SETTINGS, task.batch_id)
     logger.info("expired", extra={"units_closed": closed})
     return {"units_closed": closed}

@@ -178,7 +178,7 @@ def test_a_unit_too_slow_for_one_invocation_finishes_over_several_attempts_each_
     assert [line["custom_id"] for line in console.result_lines(batch["id"])] == [f"s{n}" for n in range(12)]
     [unit] = system.stores.units.list(batch["id"])
     assert unit.state == UnitState.DONE
-    assert len(unit.parts) >= 3
+    assert len(unit.outputs) >= 3
 
 
 def _redrive_after(system: LocalSystem, receives: int, **attributes: str) -> None:

@@ -1,4 +1,4 @@
-"""The executor's rules on in-memory stores: an attempt runs a unit's lines, saves one part and counts them once."""
+"""The executor's rules on in-memory stores: an attempt runs a unit's lines, saves one object and counts them once."""
 
 import dataclasses
 import time
@@ -12,11 +12,13 @@ from batch_core.executor import fail_work_unit
 from batch_core.flow.limiter import IN_FLIGHT_WAIT_SECONDS
 from batch_core.models.batch import CreateBatchRequest, RequestCounts
 from batch_core.models.console import ConsoleBatch
-from batch_core.models.line import LineResult
+from batch_core.models.item import OutputLine
+from batch_core.models.line import LineError
 from batch_core.models.openai import OpenAIBatch
 from batch_core.models.route import Route, RouteLimits, RouteTable
 from batch_core.models.usage import Usage
 from batch_core.models.view import CapacityWait
+from batch_core.output_lines import read_outputs
 from batch_core.prepare import prepare_batch
 from batch_core.upstream import UpstreamReply, Upstreams
 from batch_core.workflow.signals import await_lines
@@ -26,13 +28,20 @@ from tests.unit.given import CHAT, SETTINGS, TENANT, current, new_stores, prepar
 
 
 def saved_lines(stores: Stores, batch_id: str, unit: int = 0) -> list[tuple[int, str | None, str]]:
-    """What the unit's parts hold, part after part: each line's index, custom id and status."""
+    """What the unit's attempts stored, attempt after attempt: each line's index, custom id and status."""
     record = stores.units.get(batch_id, unit)
     assert record is not None
-    results = [
-        LineResult.model_validate_json(line) for part in record.parts for line in stores.blobs.get(part).splitlines()
+    return [
+        (stored.header.index, OutputLine.model_validate_json(stored.line).custom_id, stored.header.status)
+        for key in record.outputs
+        for stored in read_outputs(stores.blobs.get(key))
     ]
-    return [(result.index, result.custom_id, result.status) for result in results]
+
+
+def stored_errors(stores: Stores, key: str) -> list[LineError]:
+    """The errors of the lines an attempt stored under `key`."""
+    lines = [OutputLine.model_validate_json(stored.line) for stored in read_outputs(stores.blobs.get(key))]
+    return [line.error for line in lines if line.error]
 
 
 def test_a_unit_runs_its_lines_saves_one_part_and_counts_them() -> None:
@@ -45,7 +54,7 @@ def test_a_unit_runs_its_lines_saves_one_part_and_counts_them() -> None:
 
     assert wait is None
     unit = stores.units.get(batch.id, 0)
-    assert unit is not None and (unit.state, unit.attempt, len(unit.parts)) == ("done", 1, 1)
+    assert unit is not None and (unit.state, unit.attempt, len(unit.outputs)) == ("done", 1, 1)
     assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (1, "c1", "failed"), (2, "c2", "succeeded")]
     ended = current(stores, batch)
     assert ended.request_counts == RequestCounts(total=3, completed=2, failed=1)
@@ -105,7 +114,7 @@ def test_an_attempt_that_lost_its_lease_meanwhile_counts_nothing() -> None:
 
     assert wait is None
     unit = stores.units.get(batch.id, 0)
-    assert unit is not None and (unit.state, unit.attempt, unit.holder, unit.parts) == ("running", 2, "m2", [])
+    assert unit is not None and (unit.state, unit.attempt, unit.holder, unit.outputs) == ("running", 2, "m2", [])
     assert current(stores, batch).request_counts == RequestCounts(total=3)
 
 
@@ -119,7 +128,7 @@ def test_a_line_that_cannot_start_before_the_deadline_spends_no_attempt() -> Non
 
     assert wait == 0.0
     unit = stores.units.get(batch.id, 0)
-    assert unit is not None and (unit.state, unit.retries, unit.finished, unit.parts) == ("pending", {}, set(), [])
+    assert unit is not None and (unit.state, unit.retries, unit.finished, unit.outputs) == ("pending", {}, set(), [])
     assert upstream.prompts == []
 
 
@@ -195,8 +204,7 @@ def test_a_dead_lettered_unit_fails_its_unfinished_lines_keeping_their_custom_id
     unit = stores.units.get(batch.id, 0)
     assert unit is not None and unit.state == "done"
     assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (1, "c1", "failed"), (2, "c2", "failed")]
-    last = [LineResult.model_validate_json(line) for line in stores.blobs.get(unit.parts[-1]).splitlines()]
-    assert [(result.error.code, result.error.message) for result in last if result.error] == [
+    assert [(error.code, error.message) for error in stored_errors(stores, unit.outputs[-1])] == [
         ("work_unit_failed", "the unit kept failing"),
         ("work_unit_failed", "the unit kept failing"),
     ]
@@ -227,11 +235,10 @@ def test_a_line_whose_bytes_no_longer_read_fails_alone() -> None:
 
     run(stores, stores.queue.sent[0], TableUpstream())
 
-    assert saved_lines(stores, batch.id) == [(1, "c1", "failed"), (0, "c0", "succeeded"), (2, "c2", "succeeded")]
+    assert saved_lines(stores, batch.id) == [(0, "c0", "succeeded"), (1, "c1", "failed"), (2, "c2", "succeeded")]
     unit = stores.units.get(batch.id, 0)
     assert unit is not None
-    first = LineResult.model_validate_json(stores.blobs.get(unit.parts[0]).splitlines()[0])
-    assert first.error is not None and first.error.code == "invalid_request"
+    assert [error.code for error in stored_errors(stores, unit.outputs[0])] == ["invalid_request"]
 
 
 def test_lines_held_back_for_capacity_show_on_the_batch_until_they_run() -> None:

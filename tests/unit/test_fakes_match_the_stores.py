@@ -9,7 +9,7 @@ from batch_core.dal.stores import Stores
 from tests.unit.fakes import fake_stores
 
 # Transaction items one real store builds for another's write; the fakes make those writes under one lock instead.
-STORE_TO_STORE = {("batches", "counters_update"), ("files", "put_item")}
+STORE_TO_STORE = {("batches", "counters_update"), ("assembly", "block_update"), ("files", "put_item")}
 
 
 def public_methods(cls: type) -> dict[str, inspect.Signature]:

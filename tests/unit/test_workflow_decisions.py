@@ -39,7 +39,7 @@ def test_a_batch_past_its_window_expires_and_its_unfinished_units_with_it() -> N
     stores.batches.update(batch.id, while_in=ACTIVE, changes={"expires_at": int(time.time()) - 1})
 
     decision = check_batch(stores, SETTINGS, batch.id)
-    closed = expire_batch(stores, batch.id)
+    closed = expire_batch(stores, SETTINGS, batch.id)
 
     assert decision == Decision(next="expire", outcome="expired")
     assert closed == 2

@@ -5,17 +5,20 @@ from collections import Counter
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from batch_core.assembly import assemble_after
 from batch_core.attempt import Attempt
 from batch_core.dal.stores import Stores
 from batch_core.errors import AttemptUnfinished, StorageError
 from batch_core.flow.shared import SharedLimiter
 from batch_core.inputs import UnitLine, read_unit_lines
+from batch_core.models.assembly import BlockChange
 from batch_core.models.batch import Batch
 from batch_core.models.line import LineError, LineResult
 from batch_core.models.status import RUNNABLE, BatchStatus, UnitState
 from batch_core.models.usage import Usage
-from batch_core.models.work_unit import UnitRecord, WorkUnit
+from batch_core.models.work_unit import AttemptRecord, UnitRecord, WorkUnit
 from batch_core.observability import logger, metrics
+from batch_core.output_lines import output_line, stored_output
 from batch_core.settings import Settings
 from batch_core.upstream import RetryLater, Throttled, Upstreams
 from batch_core.workflow.closing import close_unit
@@ -35,7 +38,7 @@ def run_work_unit(
     batch = stores.batches.get(message.batch_id)
     if batch is None or batch.status not in RUNNABLE:
         if batch is not None and batch.status == BatchStatus.CANCELLING:
-            _cancel_unit(stores, batch, message)
+            _cancel_unit(stores, settings, batch, message)
         return None
     if message.not_before is not None and message.not_before > time.time():
         return message.not_before - time.time()
@@ -56,7 +59,7 @@ def run_work_unit(
     finished = {result.index for result in results}
     retries = {index: count for index, count in unit.retries.items() if index not in finished}
     retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
-    if not save_attempt(stores, batch, unit, results, retries, waiting=attempt.held):
+    if not save_attempt(stores, settings, batch, unit, results, retries, waiting=attempt.held):
         return None
     _measure(attempt, results, len(delays))
     if unit.waiting and not attempt.held:
@@ -70,6 +73,7 @@ def run_work_unit(
 
 def save_attempt(
     stores: Stores,
+    settings: Settings,
     batch: Batch,
     unit: UnitRecord,
     results: list[LineResult],
@@ -77,27 +81,42 @@ def save_attempt(
     *,
     waiting: int = 0,
 ) -> bool:
-    """Writes the attempt's results as one object, then marks those lines finished with the counters, once.
+    """Writes the attempt's results as one object, each line already in its final form, then marks those lines
+    finished with the counters, once; a unit whose lines have all finished then wakes the workflow if it was the
+    last, and its block joins a part once enough around it has finished.
 
     False when the attempt had lost the unit meanwhile; its object is then an orphan and is never read.
     """
-    part = None
+    key = None
+    lines = {result.index: output_line(batch, result) for result in results}
     if results:
-        part = stores.blobs.part_key(batch.tenant_id, batch.id, unit.unit, unit.attempt)
-        stores.blobs.put(part, b"".join(result.model_dump_json().encode() + b"\n" for result in results))
-    saved = stores.units.record_attempt(
-        unit,
-        finished={result.index: result.status for result in results},
-        part_key=part,
-        retries=retries,
-        usage=_usage_of([result for result in results if result.status == "succeeded"]),
-        waiting=waiting,
+        key = stores.blobs.attempt_key(batch.tenant_id, batch.id, unit.unit, unit.attempt)
+        ordered = sorted(results, key=lambda result: result.index)
+        stores.blobs.put(key, b"".join(stored_output(result, lines[result.index]) for result in ordered))
+    done = len(unit.finished) + len(results) == unit.count
+    succeeded = [result for result in results if result.status == "succeeded"]
+    block = BlockChange(
+        block=batch.block_of(unit.unit),
+        ttl=settings.batch_ttl(batch.expires_at),
+        lines={"succeeded": len(succeeded), "failed": len(results) - len(succeeded)},
+        unit_ended=done,
+        output_bytes=sum(len(lines[result.index]) for result in succeeded),
+        error_bytes=sum(len(lines[result.index]) for result in results if result.status != "succeeded"),
     )
-    if not saved:
+    record = AttemptRecord(
+        finished={result.index: result.status for result in results},
+        outputs_key=key,
+        retries=retries,
+        usage=_usage_of(succeeded),
+        waiting=waiting,
+        block=block,
+    )
+    if not stores.units.record_attempt(unit, record):
         logger.info("attempt lost its unit", extra={"batch_id": batch.id, "unit": unit.unit, "attempt": unit.attempt})
         return False
-    if len(unit.finished) + len(results) == unit.count:
+    if done:
         signal_if_finished(stores, batch.id)
+        assemble_after(stores, settings, batch, unit.unit)
     return True
 
 
@@ -145,7 +164,7 @@ def fail_work_unit(stores: Stores, settings: Settings, message: WorkUnit, reason
         )
         for index in unit.unfinished
     ]
-    return save_attempt(stores, batch, unit, results, {})
+    return save_attempt(stores, settings, batch, unit, results, {})
 
 
 def _unreadable(line: UnitLine, now: int) -> LineResult:
@@ -156,7 +175,7 @@ def _unreadable(line: UnitLine, now: int) -> LineResult:
     )
 
 
-def _cancel_unit(stores: Stores, batch: Batch, message: WorkUnit) -> None:
+def _cancel_unit(stores: Stores, settings: Settings, batch: Batch, message: WorkUnit) -> None:
     """A unit reached after a cancel: its lines are cancelled now rather than at the next watchdog sweep."""
-    if close_unit(stores, stores.units.get(batch.id, message.unit), to=UnitState.CANCELLED):
+    if close_unit(stores, settings, batch, stores.units.get(batch.id, message.unit), to=UnitState.CANCELLED):
         signal_if_finished(stores, batch.id)

@@ -1,8 +1,8 @@
 """Files of the OpenAI surface: batch inputs uploaded by clients, and batches' output and error files."""
 
 import time
+from typing import NamedTuple
 
-from batch_core.dal.storage import BlobWriter
 from batch_core.dal.stores import Stores
 from batch_core.errors import FileNotFound, InvalidInput
 from batch_core.ids import new_id
@@ -15,6 +15,13 @@ from batch_core.results import Results
 from batch_core.settings import Settings
 
 UPLOAD_PURPOSES = ("batch",)
+
+
+class BatchFile(NamedTuple):
+    """A finished batch's output or error object and its size."""
+
+    key: str
+    size: int
 
 
 def new_uploaded_file(
@@ -122,18 +129,18 @@ def register_input_file(
 
 
 def register_batch_files(
-    stores: Stores, settings: Settings, batch: Batch, output: BlobWriter, errors: BlobWriter
+    stores: Stores, settings: Settings, batch: Batch, output: BatchFile | None, errors: BatchFile | None
 ) -> None:
     """Makes a finished batch's output and error objects readable as files, without copying them."""
-    for file_id, writer, name in (
+    for file_id, written, name in (
         (output_file_id(batch.id), output, "output"),
         (error_file_id(batch.id), errors, "errors"),
     ):
-        if writer.size:
+        if written is not None:
             filename, expires_at = f"{batch.id}_{name}.jsonl", settings.batch_ttl(batch.expires_at)
             if batch.output_expires_after is not None:
                 expires_at = int(time.time()) + batch.output_expires_after
-            stored = _file(file_id, batch.tenant_id, filename, "batch_output", writer.size, writer.key, expires_at)
+            stored = _file(file_id, batch.tenant_id, filename, "batch_output", written.size, written.key, expires_at)
             stores.files.put(stored)
 
 

@@ -79,6 +79,14 @@ def input_lines(blobs: BlobStore, key: str) -> Iterator[tuple[int, int, bytes]]:
         yield start, start + size, bytes(head)
 
 
+def read_custom_ids(stores: Stores, batch: Batch, unit: WorkUnit, skip: Collection[int] = ()) -> dict[int, str | None]:
+    """The custom ids of the unit's lines but those in `skip`: all an output names of a line that did not run, read
+    without checking the line again (prepare did)."""
+    data = stores.blobs.get_range(batch.input_key, unit.byte_start, unit.byte_end)
+    raws = [raw for raw in data.split(b"\n") if raw.strip()]
+    return {index: recover_custom_id(raw) for index, raw in zip(unit.indexes, raws, strict=False) if index not in skip}
+
+
 def read_unit_lines(stores: Stores, batch: Batch, unit: WorkUnit, skip: Collection[int] = ()) -> list[UnitLine]:
     """The unit's lines with their batch-wide indexes, but for those in `skip` (lines that already ran):
     one ranged GET of the input, and only the lines wanted are read.

@@ -1,34 +1,31 @@
-"""Per-line views of a batch, merged from its work units' states, their output objects and (for lines that did not
-run) its input, always in input order."""
+"""Per-line views of a batch, merged from its work units' states, the outputs their attempts stored and (for lines
+that did not run) its input, always in input order."""
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 
 from batch_core.dal.stores import Stores
-from batch_core.inputs import read_unit_lines
+from batch_core.inputs import read_custom_ids
+from batch_core.models.assembly import BLOCK_STATUSES
 from batch_core.models.batch import Batch
-from batch_core.models.line import LineResult, LineStatus
-from batch_core.models.status import UnitState
+from batch_core.models.line import LineStatus, OutputHeader
 from batch_core.models.work_unit import UnitRecord
+from batch_core.output_lines import StoredOutput, read_outputs, unrun_line
 
 _READ_AHEAD_UNITS = 8
-# The status of a line that has no result yet, from its unit's state.
-_UNRUN_STATUS: dict[UnitState, LineStatus] = {
-    UnitState.PENDING: "pending",
-    UnitState.RUNNING: "running",
-    UnitState.CANCELLED: "cancelled",
-    UnitState.EXPIRED: "expired",
-}
 
 
 @dataclass
 class LineView:
+    """A line: its status, the line as the output or error file holds it, and, if it ran, its stored header."""
+
     index: int
-    custom_id: str | None
     status: LineStatus
-    result: LineResult | None
+    line: bytes
+    header: OutputHeader | None = None
 
 
 def iter_lines(
@@ -39,74 +36,87 @@ def iter_lines(
     last_unit: int | None = None,
     units: Callable[[UnitRecord], bool] | None = None,
 ) -> Iterator[LineView]:
-    """Every line of the chosen units; a unit's output objects are read once, its input only for unrun lines."""
+    """Every line of the chosen units; a unit's outputs are read once, its input only for lines that did not run."""
     chosen = (
         unit
         for unit in stores.units.list(batch.id, first_unit=first_unit, last_unit=last_unit)
         if units is None or units(unit)
     )
-    for unit, parts in _with_parts(stores, chosen):
-        yield from _unit_lines(stores, batch, unit, parts)
+    for unit, outputs in _with_outputs(stores, chosen):
+        yield from unit_lines(stores, batch, unit, outputs)
 
 
-def _with_parts(stores: Stores, units: Iterable[UnitRecord]) -> Iterator[tuple[UnitRecord, list[bytes]]]:
-    """Each unit with its output objects, read a few units ahead in parallel: one GET at a time would
-    make a large batch's reading wait on S3 once per unit. Memory stays at the read-ahead's objects."""
-    with ThreadPoolExecutor(max_workers=_READ_AHEAD_UNITS) as pool:
-        ahead: deque[tuple[UnitRecord, list[Future[bytes]]]] = deque()
-        try:
-            for unit in units:
-                ahead.append((unit, [pool.submit(stores.blobs.get, key) for key in unit.parts]))
-                if len(ahead) > _READ_AHEAD_UNITS:
-                    yield _read(ahead.popleft())
-            while ahead:
-                yield _read(ahead.popleft())
-        finally:
-            for _, parts in ahead:
-                for part in parts:
-                    part.cancel()
-
-
-def _read(entry: tuple[UnitRecord, list[Future[bytes]]]) -> tuple[UnitRecord, list[bytes]]:
-    unit, parts = entry
-    return unit, [part.result() for part in parts]
-
-
-def _unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, parts: list[bytes]) -> Iterator[LineView]:
-    results: dict[int, LineResult] = {}
-    for data in parts:
-        for raw in data.splitlines():
-            result = LineResult.model_validate_json(raw)
-            results[result.index] = result
+def unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, outputs: list[bytes]) -> Iterator[LineView]:
+    """The unit's lines in input order, from its attempts' `outputs` and, for the lines that did not run, its input."""
+    ran: dict[int, StoredOutput] = {stored.header.index: stored for data in outputs for stored in read_outputs(data)}
     custom_ids: dict[int, str | None] | None = None
     for index in unit.indexes:
-        if index in results:
-            result = results[index]
-            yield LineView(index, result.custom_id, result.status, result)
+        stored = ran.get(index)
+        if stored is not None:
+            yield LineView(index, stored.header.status, stored.line, stored.header)
             continue
         if custom_ids is None:
-            custom_ids = {line.index: line.custom_id for line in read_unit_lines(stores, batch, unit, skip=results)}
-        yield LineView(index, custom_ids[index], _UNRUN_STATUS.get(unit.state, "pending"), None)
+            custom_ids = read_custom_ids(stores, batch, unit, skip=ran)
+        status = unit.unrun_status
+        yield LineView(index, status, unrun_line(batch, index, custom_ids.get(index), status))
 
 
-def lines_in(stores: Stores, batch: Batch, status: str) -> Iterator[LineView]:
-    """The lines in `status`, in input order."""
-    return (view for view in iter_lines(stores, batch, units=_may_hold(status)) if view.status == status)
-
-
-def _may_hold(status: str) -> Callable[[UnitRecord], bool]:
-    """Skips units that cannot hold a line in `status`, so filtering does not read every output object."""
-    if status == "succeeded":
-        return lambda unit: unit.n_succeeded > 0
-    if status == "failed":
-        return lambda unit: unit.n_failed > 0
-    states = {state for state, unrun in _UNRUN_STATUS.items() if unrun == status}
-    return lambda unit: unit.state in states
+def lines_in(stores: Stores, batch: Batch, status: str, skip: int = 0) -> Iterator[LineView]:
+    """The lines in `status`, in input order, from the `skip`-th on. Blocks' and units' counters pass over the lines
+    before it, so a page deep into a large batch reads only the units it shows."""
+    start = _unit_holding(stores, batch, status, skip)
+    if start is None:
+        return iter(())
+    first_unit, skip = start
+    views = iter_lines(stores, batch, first_unit=first_unit, units=lambda unit: unit.lines_in(status) > 0)
+    return islice((view for view in views if view.status == status), skip, None)
 
 
 def iter_finished_lines(stores: Stores, batch: Batch, status: str | None = None) -> Iterator[LineView]:
     """The lines that ran (succeeded or failed), optionally one of the two, in input order."""
     if status:
         return lines_in(stores, batch, status)
-    ran = (view for view in iter_lines(stores, batch, units=lambda unit: unit.n_succeeded + unit.n_failed > 0))
+    ran = iter_lines(stores, batch, units=lambda unit: unit.n_succeeded + unit.n_failed > 0)
     return (view for view in ran if view.status in ("succeeded", "failed"))
+
+
+def _unit_holding(stores: Stores, batch: Batch, status: str, skip: int) -> tuple[int, int] | None:
+    """The unit holding the `skip`-th line in `status` and how many of its lines in `status` come before it;
+    None when there are not that many. Lines that ended are counted per block, the others per unit."""
+    first_unit = 0
+    if status in BLOCK_STATUSES:
+        for block in stores.assembly.blocks(batch.id):
+            if skip < block.lines(status):
+                first_unit = block.block * batch.block_units
+                break
+            skip -= block.lines(status)
+        else:
+            return None
+    for unit in stores.units.list(batch.id, first_unit=first_unit):
+        if skip < unit.lines_in(status):
+            return unit.unit, skip
+        skip -= unit.lines_in(status)
+    return None
+
+
+def _with_outputs(stores: Stores, units: Iterable[UnitRecord]) -> Iterator[tuple[UnitRecord, list[bytes]]]:
+    """Each unit with its attempts' outputs, read a few units ahead in parallel: one GET at a time would make a
+    large batch's reading wait on S3 once per unit. Memory stays at the read-ahead's objects."""
+    with ThreadPoolExecutor(max_workers=_READ_AHEAD_UNITS) as pool:
+        ahead: deque[tuple[UnitRecord, list[Future[bytes]]]] = deque()
+        try:
+            for unit in units:
+                ahead.append((unit, [pool.submit(stores.blobs.get, key) for key in unit.outputs]))
+                if len(ahead) > _READ_AHEAD_UNITS:
+                    yield _read(ahead.popleft())
+            while ahead:
+                yield _read(ahead.popleft())
+        finally:
+            for _, outputs in ahead:
+                for output in outputs:
+                    output.cancel()
+
+
+def _read(entry: tuple[UnitRecord, list[Future[bytes]]]) -> tuple[UnitRecord, list[bytes]]:
+    unit, outputs = entry
+    return unit, [output.result() for output in outputs]

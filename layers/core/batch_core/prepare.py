@@ -8,6 +8,7 @@ from batch_core.errors import InvalidInput, InvalidTransition
 from batch_core.files import register_input_file
 from batch_core.inputs import plan_units
 from batch_core.lifecycle import transition
+from batch_core.models.assembly import block_units
 from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
@@ -44,7 +45,13 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
             tokens=validator.tokens,
             until=batch.expires_at,
         )
-    batch = stores.batches.plan(batch_id, total=validator.count, units=len(units), unit_lines=settings.work_unit_lines)
+    batch = stores.batches.plan(
+        batch_id,
+        total=validator.count,
+        units=len(units),
+        unit_lines=settings.work_unit_lines,
+        block_units=block_units(settings.work_unit_lines),
+    )
     ttl = settings.batch_ttl(batch.expires_at)
 
     def store(unit: WorkUnit) -> WorkUnit:

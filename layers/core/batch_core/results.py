@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from batch_core.dal.stores import Stores
 from batch_core.line_views import iter_finished_lines
 from batch_core.models.batch import Batch
-from batch_core.output_lines import to_output_line
 from batch_core.responses import RESPONSE_LIMIT_BYTES
 
 # Escaping only grows the text, so a longer document cannot fit a Lambda answer and streams to S3 at once;
@@ -22,8 +21,7 @@ class Results:
 
 def render_results(stores: Stores, batch: Batch, status: str | None) -> Results:
     """Streams finished lines in input order; past the inline limit the rest streams into one object."""
-    views = iter_finished_lines(stores, batch, status)
-    lines = (to_output_line(batch, view).model_dump_json().encode() + b"\n" for view in views)
+    lines = (view.line for view in iter_finished_lines(stores, batch, status))
     head: list[bytes] = []
     size = 0
     for line in lines:

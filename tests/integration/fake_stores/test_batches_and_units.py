@@ -4,10 +4,11 @@ import pytest
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidTransition, StorageError
+from batch_core.models.assembly import Block, BlockChange
 from batch_core.models.batch import Batch, RequestCounts
 from batch_core.models.status import BatchStatus, UnitState
 from batch_core.models.usage import Usage
-from batch_core.models.work_unit import UnitRecord
+from batch_core.models.work_unit import AttemptRecord, UnitRecord
 
 NOW = 1_900_000_000
 
@@ -39,7 +40,7 @@ def test_a_batch_moves_only_from_the_statuses_the_table_allows(stores: Stores) -
     with pytest.raises(InvalidTransition):
         stores.batches.transition("batch_1", to=BatchStatus.IN_PROGRESS)
     with pytest.raises(InvalidTransition):
-        stores.batches.plan("batch_1", total=3, units=1, unit_lines=3)
+        stores.batches.plan("batch_1", total=3, units=1, unit_lines=3, block_units=1)
     with pytest.raises(InvalidTransition):
         stores.batches.update("batch_1", while_in={BatchStatus.VALIDATING}, changes={"task_token": "t"})
     with pytest.raises(InvalidTransition):
@@ -52,9 +53,9 @@ def test_a_batch_moves_only_from_the_statuses_the_table_allows(stores: Stores) -
 def test_planning_sets_the_total_and_the_units(stores: Stores) -> None:
     stores.batches.put_new(new_batch(total=0))
 
-    planned = stores.batches.plan("batch_1", total=7, units=3, unit_lines=3)
+    planned = stores.batches.plan("batch_1", total=7, units=3, unit_lines=3, block_units=2)
 
-    assert (planned.request_counts.total, planned.units, planned.unit_lines) == (7, 3, 3)
+    assert (planned.request_counts.total, planned.units, planned.unit_lines, planned.blocks) == (7, 3, 3, 2)
     assert stores.batches.get("batch_1") == planned
 
 
@@ -101,25 +102,35 @@ def test_an_attempt_saves_its_lines_with_the_batch_counters(stores: Stores) -> N
     unit = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert unit is not None
 
+    first = block_change(succeeded=1, failed=1, output_bytes=100, error_bytes=40)
     saved = stores.units.record_attempt(
-        unit, finished={0: "succeeded", 1: "failed"}, part_key="p1", retries={2: 1}, usage=usage(5, 7)
+        unit,
+        AttemptRecord(
+            finished={0: "succeeded", 1: "failed"}, outputs_key="p1", retries={2: 1}, usage=usage(5, 7), block=first
+        ),
     )
     partly = stores.units.get("batch_1", 0)
     again = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert again is not None
-    stores.units.record_attempt(again, finished={2: "succeeded"}, part_key="p2", retries={}, usage=usage(1, 2))
+    last = block_change(succeeded=1, output_bytes=60, unit_ended=True)
+    stores.units.record_attempt(
+        again, AttemptRecord(finished={2: "succeeded"}, outputs_key="p2", usage=usage(1, 2), block=last)
+    )
     done = stores.units.get("batch_1", 0)
     batch = stores.batches.get("batch_1")
 
     assert saved is True
     assert partly is not None
-    assert (partly.state, partly.finished, partly.retries, partly.parts) == ("pending", {0, 1}, {2: 1}, ["p1"])
+    assert (partly.state, partly.finished, partly.retries, partly.outputs) == ("pending", {0, 1}, {2: 1}, ["p1"])
     assert done is not None
-    assert (done.state, done.finished, done.retries, done.parts) == ("done", set(), {}, ["p1", "p2"])
+    assert (done.state, done.finished, done.retries, done.outputs) == ("done", set(), {}, ["p1", "p2"])
     assert (done.n_succeeded, done.n_failed, done.lease_until) == (2, 1, 0)
     assert batch is not None
     assert batch.request_counts == RequestCounts(total=3, completed=2, failed=1)
     assert batch.usage == usage(6, 9)
+    assert stores.assembly.block("batch_1", 0) == Block(
+        batch_id="batch_1", block=0, succeeded=2, failed=1, units_ended=1, output_bytes=160, error_bytes=40
+    )
 
 
 def test_an_attempt_that_lost_its_unit_changes_nothing(stores: Stores) -> None:
@@ -129,12 +140,14 @@ def test_an_attempt_that_lost_its_unit_changes_nothing(stores: Stores) -> None:
     assert lost is not None
     holder = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10, force=True)
 
-    saved = stores.units.record_attempt(lost, finished={0: "succeeded"}, part_key="p", retries={}, usage=usage(5, 7))
+    record = AttemptRecord(finished={0: "succeeded"}, outputs_key="p", usage=usage(5, 7), block=block_change(succeeded=1))
+    saved = stores.units.record_attempt(lost, record)
 
     assert saved is False
     assert stores.units.get("batch_1", 0) == holder
     batch = stores.batches.get("batch_1")
     assert batch is not None and (batch.request_counts, batch.usage) == (RequestCounts(total=3), Usage())
+    assert stores.assembly.block("batch_1", 0) is None
 
 
 def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None:
@@ -143,19 +156,25 @@ def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None
     stores.units.put_new(new_unit(1), ttl=NOW)
     unit = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert unit is not None
-    stores.units.record_attempt(unit, finished={0: "succeeded"}, part_key="p", retries={}, usage=Usage())
+    stores.units.record_attempt(unit, AttemptRecord(finished={0: "succeeded"}, block=block_change(succeeded=1)))
     pending = stores.units.get("batch_1", 0)
     running = stores.units.claim("batch_1", 1, now=NOW, lease_seconds=10)
     assert pending is not None and running is not None
+    cancelled, expired = block_change(cancelled=2, unit_ended=True), block_change(expired=3, unit_ended=True)
 
-    closed = [stores.units.close(pending, to=UnitState.CANCELLED), stores.units.close(pending, to=UnitState.CANCELLED)]
-    not_cancelled = stores.units.close(running, to=UnitState.CANCELLED)
-    expired = stores.units.close(running, to=UnitState.EXPIRED)
+    closed = [
+        stores.units.close(pending, to=UnitState.CANCELLED, block=cancelled),
+        stores.units.close(pending, to=UnitState.CANCELLED, block=cancelled),
+    ]
+    not_cancelled = stores.units.close(running, to=UnitState.CANCELLED, block=cancelled)
+    was_expired = stores.units.close(running, to=UnitState.EXPIRED, block=expired)
 
-    assert (closed, not_cancelled, expired) == ([True, False], False, True)
+    assert (closed, not_cancelled, was_expired) == ([True, False], False, True)
     assert [(unit.state, unit.attempt) for unit in stores.units.list("batch_1")] == [("cancelled", 2), ("expired", 2)]
     batch = stores.batches.get("batch_1")
     assert batch is not None and batch.request_counts == RequestCounts(total=6, completed=1, cancelled=2, expired=3)
+    block = stores.assembly.block("batch_1", 0)
+    assert block is not None and (block.succeeded, block.cancelled, block.expired, block.units_ended) == (1, 2, 3, 2)
 
 
 def test_units_list_in_order_within_a_range(stores: Stores) -> None:
@@ -167,6 +186,12 @@ def test_units_list_in_order_within_a_range(stores: Stores) -> None:
     assert [unit.unit for unit in stores.units.list("batch_1", first_unit=1, last_unit=2)] == [1, 2]
     assert [unit.unit for unit in stores.units.list("batch_1", first_unit=2)] == [2, 3]
     assert stores.units.get("batch_1", 7) is None
+
+
+def block_change(*, unit_ended: bool = False, output_bytes: int = 0, error_bytes: int = 0, **lines: int) -> BlockChange:
+    return BlockChange(
+        block=0, ttl=NOW, lines=lines, unit_ended=unit_ended, output_bytes=output_bytes, error_bytes=error_bytes
+    )
 
 
 def usage(input_tokens: int, output_tokens: int) -> Usage:

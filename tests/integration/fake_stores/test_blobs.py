@@ -100,3 +100,43 @@ def test_deleting_many_objects_leaves_the_others(stores: Stores) -> None:
     stores.blobs.delete_many(["a", "c", "never-written"])
 
     assert [stores.blobs.head(key) is not None for key in "abc"] == [False, True, False]
+
+
+MIB = 1024 * 1024
+
+
+def test_joining_copies_large_pieces_and_gathers_small_ones_in_order(stores: Stores) -> None:
+    # Small pieces first, then a large one that lends them what they lack; a large one alone; a small tail.
+    sizes = {"a": 2 * MIB, "b": 1 * MIB, "c": 9 * MIB, "d": 6 * MIB, "e": 1000}
+    pieces = []
+    for name, size in sizes.items():
+        stores.blobs.put(f"pieces/{name}", name.encode() * size)
+        pieces.append((f"pieces/{name}", size))
+
+    size = stores.blobs.join("joined", pieces)
+
+    joined = stores.blobs.get("joined")
+    assert size == len(joined) == sum(sizes.values())
+    assert joined == b"".join(name.encode() * size for name, size in sizes.items())
+    assert stores.blobs.open_uploads() == []
+
+
+def test_a_single_small_piece_joins_into_an_object_of_its_own(stores: Stores) -> None:
+    stores.blobs.put("pieces/a", b"line\n")
+
+    assert stores.blobs.join("joined", [("pieces/a", 5)]) == 5
+    assert stores.blobs.get("joined") == b"line\n"
+
+
+def test_a_join_that_fails_leaves_no_upload_and_aborting_clears_a_crashed_one(stores: Stores) -> None:
+    stores.blobs.put("pieces/a", b"a" * (6 * MIB))
+    stores.blobs.start_multipart("joined", "application/jsonl")
+    other = stores.blobs.start_multipart("joined-other", "application/jsonl")
+
+    with pytest.raises(StorageError):
+        stores.blobs.join("joined", [("pieces/a", 6 * MIB), ("pieces/missing", 10)])
+    stores.blobs.abort_uploads("joined")
+
+    assert stores.blobs.head("joined") is None
+    assert stores.blobs.open_uploads() == ["joined-other"]
+    stores.blobs.abort_multipart("joined-other", other)

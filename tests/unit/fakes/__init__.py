@@ -6,6 +6,7 @@ from typing import Any
 
 from batch_core.dal.stores import Stores
 from batch_core.settings import Settings
+from tests.unit.fakes.assembly import FakeAssemblyStore
 from tests.unit.fakes.batches import FakeBatchStore
 from tests.unit.fakes.blobs import FakeBlobStore, NoAws
 from tests.unit.fakes.files import FakeFileStore, FakeUploadStore
@@ -22,10 +23,12 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
     """A fresh set of in-memory stores; their fake-only records (`queue.sent`, `workflow.signals`, …) are
     reached through the same attributes the rules use."""
     batches = FakeBatchStore()
+    assembly = FakeAssemblyStore(batches)
     files = FakeFileStore()
     fakes: dict[str, Any] = {
         "batches": batches,
-        "units": FakeUnitStore(batches),
+        "units": FakeUnitStore(batches, assembly),
+        "assembly": assembly,
         "files": files,
         "objects": FakeObjectStore(),
         "uploads": FakeUploadStore(files),

@@ -50,8 +50,9 @@ class FakeBatchStore:
             raise ValueError("a status changes through transition(), which the status table governs")
         return self._update(batch_id, while_in, changes)
 
-    def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int) -> Batch:
-        return self._update(batch_id, PREPARABLE, {"n_total": total, "units": units, "unit_lines": unit_lines})
+    def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int, block_units: int) -> Batch:
+        changes = {"n_total": total, "units": units, "unit_lines": unit_lines, "block_units": block_units}
+        return self._update(batch_id, PREPARABLE, changes)
 
     def end_wait(self, batch_id: str) -> bool:
         with self.lock:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from batch_core.dal.storage import JSONL, BlobHead, BlobStore
+from batch_core.dal.storage import JSONL, BlobHead, BlobStore, Range
 from batch_core.errors import StorageError
 from batch_core.settings import Settings
 
@@ -101,6 +101,15 @@ class FakeBlobStore(BlobStore):
         with self._lock:
             self._parts(key, upload_id)[number] = bytes(data)
         return _etag(data)
+
+    def copy_part(self, key: str, upload_id: str, number: int, source: Range) -> str:
+        name, start, end = source
+        return self.put_part(key, upload_id, number, self._found(name).data[start:end])
+
+    def abort_uploads(self, key: str) -> None:
+        with self._lock:
+            for upload_id in [upload_id for upload_id in self.multipart if upload_id.startswith(f"{key}#")]:
+                del self.multipart[upload_id]
 
     def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
         with self._lock:

@@ -4,20 +4,22 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
-from batch_core.models.usage import Usage
-from batch_core.models.work_unit import UnitRecord
+from batch_core.models.work_unit import AttemptRecord, UnitRecord
+from tests.unit.fakes.assembly import FakeAssemblyStore
 from tests.unit.fakes.batches import FakeBatchStore
 
 
 class FakeUnitStore:
     """Same methods and answers as UnitStore. It shares its batch store's lock, as a DynamoDB transaction
-    spans both records: a failed condition changes neither."""
+    spans the unit's, its batch's and its block's records: a failed condition changes none."""
 
-    def __init__(self, batches: FakeBatchStore):
+    def __init__(self, batches: FakeBatchStore, assembly: FakeAssemblyStore):
         self.records: dict[tuple[str, int], UnitRecord] = {}
         self.ttls: dict[tuple[str, int], int] = {}
         self._batches = batches
+        self._assembly = assembly
         self._lock = batches.lock
 
     def put_new(self, unit: UnitRecord, ttl: int) -> None:
@@ -51,16 +53,8 @@ class FakeUnitStore:
             changes = {"state": UnitState.RUNNING, "lease_until": now + lease_seconds, "holder": holder}
             return self._save(found, **changes, attempt=found.attempt + 1)
 
-    def record_attempt(
-        self,
-        unit: UnitRecord,
-        *,
-        finished: dict[int, str],
-        part_key: str | None,
-        retries: dict[int, int],
-        usage: Usage,
-        waiting: int = 0,
-    ) -> bool:
+    def record_attempt(self, unit: UnitRecord, record: AttemptRecord) -> bool:
+        finished = record.finished
         done = len(set(unit.finished) | set(finished)) == unit.count
         next_state = UnitState.DONE if done else UnitState.PENDING
         outcomes = Counter(finished.values())
@@ -71,25 +65,26 @@ class FakeUnitStore:
             changes: dict[str, object] = {
                 "state": next_state,
                 "lease_until": 0,
-                "parts": [*found.parts, part_key] if part_key else found.parts,
+                "outputs": [*found.outputs, record.outputs_key] if record.outputs_key else found.outputs,
                 "n_succeeded": found.n_succeeded + outcomes["succeeded"],
                 "n_failed": found.n_failed + outcomes["failed"],
-                "waiting": waiting,
+                "waiting": record.waiting,
             }
             if done:
                 # A done unit drops its per-line bookkeeping, as the real store does.
                 changes.update(finished=set(), retries={})
             else:
-                changes.update(finished=found.finished | set(finished), retries=retries)
+                changes.update(finished=found.finished | set(finished), retries=record.retries)
             self._save(found, **changes)
             deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
-            deltas.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
-            deltas.update(lines_waiting=waiting - unit.waiting)
-            since = int(time.time()) if waiting else None
+            deltas.update(input_tokens=record.usage.input_tokens, output_tokens=record.usage.output_tokens)
+            deltas.update(lines_waiting=record.waiting - unit.waiting)
+            since = int(time.time()) if record.waiting else None
             self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta}, since)
+            self._assembly.add(unit.batch_id, record.block)
             return True
 
-    def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
+    def close(self, unit: UnitRecord, *, to: UnitState, block: BlockChange) -> bool:
         with self._lock:
             found = self.records.get((unit.batch_id, unit.unit))
             if found is None or found.attempt != unit.attempt or found.state not in unit_sources(to):
@@ -97,6 +92,7 @@ class FakeUnitStore:
             self._save(found, state=to, attempt=found.attempt + 1, waiting=0)
             deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
             self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
+            self._assembly.add(unit.batch_id, block)
             return True
 
     def _save(self, found: UnitRecord, **changes: object) -> UnitRecord:

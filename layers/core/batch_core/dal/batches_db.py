@@ -65,9 +65,11 @@ class BatchStore:
             raise ValueError("a status changes through transition(), which the status table governs")
         return self._update(batch_id, while_in, changes)
 
-    def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int) -> Batch:
-        """Records how many lines the batch has and how they are cut into units, while prepare may plan it."""
-        return self._update(batch_id, PREPARABLE, {"n_total": total, "units": units, "unit_lines": unit_lines})
+    def plan(self, batch_id: str, *, total: int, units: int, unit_lines: int, block_units: int) -> Batch:
+        """Records how many lines the batch has and how they are cut into units and blocks, while prepare may
+        plan it."""
+        changes = {"n_total": total, "units": units, "unit_lines": unit_lines, "block_units": block_units}
+        return self._update(batch_id, PREPARABLE, changes)
 
     def claim_finisher(self, batch_id: str) -> bool:
         """True for exactly one caller: the one that may signal that every line is done."""

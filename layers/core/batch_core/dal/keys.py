@@ -18,6 +18,23 @@ def units_partition(batch_id: str) -> str:
     return f"BATCH#{batch_id}"
 
 
+def block_key(batch_id: str, block: int) -> dict[str, str]:
+    """A batch's blocks and its parts have partitions of their own, so reading them never walks its units."""
+    return {"pk": blocks_partition(batch_id), "sk": f"BLOCK#{block:06d}"}
+
+
+def blocks_partition(batch_id: str) -> str:
+    return f"BATCH#{batch_id}#BLOCKS"
+
+
+def part_key(batch_id: str, first_block: int) -> dict[str, str]:
+    return {"pk": parts_partition(batch_id), "sk": f"PART#{first_block:06d}"}
+
+
+def parts_partition(batch_id: str) -> str:
+    return f"BATCH#{batch_id}#PARTS"
+
+
 def tenant_listing(tenant_id: str, batch_id: str) -> dict[str, str]:
     """GSI keys: batch ids sort by creation time, so the index lists a tenant's batches in time order."""
     return {"gsi1pk": f"TENANT#{tenant_id}", "gsi1sk": batch_id}

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from boto3.s3.transfer import TransferConfig
@@ -12,10 +13,17 @@ from batch_core.settings import Settings
 
 JSONL = "application/jsonl"
 _MIN_PART_BYTES = 8 * 1024 * 1024
+# S3 joins parts of at least 5 MiB, but for the last.
+_S3_MIN_PART_BYTES = 5 * 1024 * 1024
+_JOIN_CONCURRENCY = 4
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _CHANGED = ("412", "PreconditionFailed")
 # One CopyObject request up to S3's 5 GB limit; only larger objects pay for a multipart copy.
 _COPY = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
+
+
+# A byte range of an object: its key, the first byte and the end (exclusive).
+Range = tuple[str, int, int]
 
 
 class BlobHead(NamedTuple):
@@ -36,8 +44,13 @@ class BlobStore:
     def input_key(self, tenant_id: str, batch_id: str) -> str:
         return f"{_batch_prefix(tenant_id, batch_id)}/input.jsonl"
 
-    def part_key(self, tenant_id: str, batch_id: str, unit: int, attempt: int) -> str:
+    def attempt_key(self, tenant_id: str, batch_id: str, unit: int, attempt: int) -> str:
         return f"{_batch_prefix(tenant_id, batch_id)}/units/{unit:06d}/attempt-{attempt}.jsonl"
+
+    def part_key(self, tenant_id: str, batch_id: str, first_block: int, end_block: int, stream: str) -> str:
+        """A part's object of `stream` (output or errors): named by its blocks, so assembling them again writes
+        the same bytes to the same key."""
+        return f"{_batch_prefix(tenant_id, batch_id)}/parts/{first_block:06d}-{end_block:06d}-{stream}.jsonl"
 
     def output_key(self, tenant_id: str, batch_id: str) -> str:
         return f"{_batch_prefix(tenant_id, batch_id)}/output.jsonl"
@@ -162,6 +175,44 @@ class BlobStore:
         """Uploads part `number` of a multipart upload; returns the part's ETag."""
         return self._multipart("upload_part", key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"]
 
+    def copy_part(self, key: str, upload_id: str, number: int, source: Range) -> str:
+        """Copies a byte range of another object, server side, as part `number`; returns the part's ETag."""
+        name, start, end = source
+        answer = self._multipart(
+            "upload_part_copy",
+            key,
+            UploadId=upload_id,
+            PartNumber=number,
+            CopySource={"Bucket": self.bucket_name, "Key": name},
+            CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        return answer["CopyPartResult"]["ETag"]
+
+    def join(self, key: str, pieces: list[tuple[str, int]], content_type: str = JSONL) -> int:
+        """Writes `key` as the objects `pieces` (key and size of each) one after another, copying them server side
+        wherever S3 allows, and returns its size. Memory stays at a few parts, whatever the size."""
+        plan = _join_plan(pieces)
+        upload_id = self.start_multipart(key, content_type)
+        try:
+            with ThreadPoolExecutor(max_workers=_JOIN_CONCURRENCY) as pool:
+                numbered = enumerate(plan, start=1)
+                etags = list(pool.map(lambda part: self._join_part(key, upload_id, *part), numbered))
+            self.complete_multipart(key, upload_id, etags)
+        except BaseException:
+            self.abort_multipart(key, upload_id)
+            raise
+        return sum(size for _, size in pieces)
+
+    def abort_uploads(self, key: str) -> None:
+        """Aborts the multipart uploads of `key` begun and never finished (a crashed writer's)."""
+        try:
+            answer = self._s3.list_multipart_uploads(Bucket=self.bucket_name, Prefix=key)
+        except AWS_ERRORS as exc:
+            raise storage_error(f"could not list the uploads of {key}", exc) from exc
+        for upload in answer.get("Uploads", []):
+            if upload["Key"] == key:
+                self.abort_multipart(key, upload["UploadId"])
+
     def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
         """Joins the parts, whose ETags are listed in order, into the object."""
         parts = [{"ETag": etag, "PartNumber": number} for number, etag in enumerate(etags, start=1)]
@@ -187,6 +238,12 @@ class BlobStore:
             {"Bucket": self.bucket_name, "Key": source}, self.bucket_name, target, ExtraArgs=conditions, Config=_COPY
         )
 
+    def _join_part(self, key: str, upload_id: str, number: int, part: tuple[bool, list[Range]]) -> str:
+        copied, ranges = part
+        if copied:
+            return self.copy_part(key, upload_id, number, ranges[0])
+        return self.put_part(key, upload_id, number, b"".join(self.get_range(*source) for source in ranges))
+
     def _multipart(self, operation: str, key: str, **arguments: Any) -> Any:
         try:
             return getattr(self._s3, operation)(Bucket=self.bucket_name, Key=key, **arguments)
@@ -198,6 +255,34 @@ class BlobStore:
             return self._s3.generate_presigned_url(operation, Params=params, ExpiresIn=seconds)
         except AWS_ERRORS as exc:
             raise storage_error(f"could not sign a URL for {params['Key']}", exc) from exc
+
+
+def _join_plan(pieces: list[tuple[str, int]]) -> list[tuple[bool, list[Range]]]:
+    """The parts that join `pieces`, each (copied, ranges): a copied part is one range of at least 5 MiB, copied
+    server side; any other part gathers ranges to read until it has 5 MiB, taking from a larger piece only what it
+    lacks when the rest of that piece can still be copied. Only the last part may be smaller."""
+    plan: list[tuple[bool, list[Range]]] = []
+    gathered: list[Range] = []
+    size = 0
+    for key, length in pieces:
+        start = 0
+        if gathered:
+            lacking = _S3_MIN_PART_BYTES - size
+            start = lacking if length - lacking >= _S3_MIN_PART_BYTES else length
+            gathered.append((key, 0, start))
+            size += start
+            if size >= _S3_MIN_PART_BYTES:
+                plan.append((False, gathered))
+                gathered, size = [], 0
+        if start == length:
+            continue
+        if length - start >= _S3_MIN_PART_BYTES:
+            plan.append((True, [(key, start, length)]))
+        else:
+            gathered, size = [(key, start, length)], length - start
+    if gathered:
+        plan.append((False, gathered))
+    return plan
 
 
 def _batch_prefix(tenant_id: str, batch_id: str) -> str:

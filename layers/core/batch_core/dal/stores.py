@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from typing import Self
 
 from batch_core.dal.api_keys_db import ApiKeyStore
+from batch_core.dal.assembly_db import AssemblyStore
 from batch_core.dal.batches_db import BatchStore
 from batch_core.dal.clients import AwsClients
 from batch_core.dal.events import BatchEvents
@@ -27,6 +28,7 @@ class Stores:
 
     batches: BatchStore
     units: UnitStore
+    assembly: AssemblyStore
     files: FileStore
     objects: ObjectStore
     uploads: UploadStore
@@ -49,10 +51,12 @@ class Stores:
         """The stores of the resources `settings` names; their AWS clients are made on first use."""
         aws = clients or AwsClients()
         batches = BatchStore(settings, aws)
+        assembly = AssemblyStore(settings, aws)
         files = FileStore(settings, aws)
         return cls(
             batches=batches,
-            units=UnitStore(aws, batches),
+            units=UnitStore(aws, batches, assembly),
+            assembly=assembly,
             files=files,
             objects=ObjectStore(settings, aws),
             uploads=UploadStore(aws, files),

@@ -4,25 +4,27 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from batch_core.dal import keys
+from batch_core.dal.assembly_db import AssemblyStore
 from batch_core.dal.batches_db import TOKEN_COUNTERS, BatchStore
 from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, one_of, to_attributes, value
 from batch_core.dal.listing import read_items
+from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
-from batch_core.models.usage import Usage
-from batch_core.models.work_unit import UnitRecord
+from batch_core.models.work_unit import AttemptRecord, UnitRecord
 
 _STATE = {"#state": "state"}
 
 
 class UnitStore:
     """Work unit records, beside their batch's record; a unit's closing or attempt changes the batch's
-    counters in the same transaction."""
+    counters and its block's in the same transaction."""
 
-    def __init__(self, aws: AwsClients, batches: BatchStore):
+    def __init__(self, aws: AwsClients, batches: BatchStore, assembly: AssemblyStore):
         self.table_name = batches.table_name
         self._aws = aws
         self._batches = batches
+        self._assembly = assembly
 
     def put_new(self, unit: UnitRecord, ttl: int) -> None:
         """Stores a new unit; a unit that already exists (a retried prepare) keeps its progress."""
@@ -91,35 +93,27 @@ class UnitStore:
         )
         return _from_item(answer["Attributes"]) if answer is not None else None
 
-    def record_attempt(
-        self,
-        unit: UnitRecord,
-        *,
-        finished: dict[int, str],
-        part_key: str | None,
-        retries: dict[int, int],
-        usage: Usage,
-        waiting: int = 0,
-    ) -> bool:
-        """Ends the unit's current attempt: its finished lines, the batch's line counters, its token totals
-        (`usage`, of the lines that succeeded) and its lines waiting for capacity change together, once.
+    def record_attempt(self, unit: UnitRecord, record: AttemptRecord) -> bool:
+        """Ends the unit's current attempt: its finished lines, the batch's line counters, its token totals, its
+        lines waiting for capacity and its block's counters change together, once.
 
-        `finished` maps line index to "succeeded" or "failed". False when the attempt no longer owns the
-        unit (its lease was taken over, or the unit was cancelled or expired meanwhile): nothing changes.
+        False when the attempt no longer owns the unit (its lease was taken over, or the unit was cancelled or
+        expired meanwhile): nothing changes.
         """
+        finished = record.finished
         done = len(set(unit.finished) | set(finished)) == unit.count
         next_state = UnitState.DONE if done else UnitState.PENDING
         condition, values = one_of("#state", unit_sources(next_state), "from")
         values.update({":attempt": value(unit.attempt), ":next": value(next_state), ":zero": value(0)})
-        values[":waiting"] = value(waiting)
+        values[":waiting"] = value(record.waiting)
         expression = "SET #state = :next, lease_until = :zero, waiting = :waiting"
         if not done:
             expression += ", retries = :retries"
-            values[":retries"] = value({str(index): count for index, count in retries.items()})
-        if part_key:
-            expression += ", parts = list_append(if_not_exists(parts, :empty), :part)"
+            values[":retries"] = value({str(index): count for index, count in record.retries.items()})
+        if record.outputs_key:
+            expression += ", outputs = list_append(if_not_exists(outputs, :empty), :outputs)"
             values[":empty"] = value([])
-            values[":part"] = value([part_key])
+            values[":outputs"] = value([record.outputs_key])
         outcomes = Counter(finished.values())
         if finished:
             expression += " ADD n_succeeded :succeeded, n_failed :failed"
@@ -129,8 +123,8 @@ class UnitStore:
                 expression += ", finished :finished"
                 values[":finished"] = value(set(finished))
         if done:
-            # A done unit's lines are all in its parts; keeping the per-line bookkeeping would only make
-            # every later read of the unit (items pages, finalize) larger.
+            # A done unit's lines are all in its outputs; keeping the per-line bookkeeping would only make
+            # every later read of the unit (items pages, assembly) larger.
             expression += " REMOVE finished, retries"
         unit_update = {
             "Update": {
@@ -143,16 +137,16 @@ class UnitStore:
             }
         }
         deltas = {LINE_COUNTERS[status]: count for status, count in outcomes.items()}
-        deltas.update({name: getattr(usage, name) for name in TOKEN_COUNTERS})
-        deltas.update(lines_waiting=waiting - unit.waiting)
+        deltas.update({name: getattr(record.usage, name) for name in TOKEN_COUNTERS})
+        deltas.update(lines_waiting=record.waiting - unit.waiting)
         deltas = {name: delta for name, delta in deltas.items() if delta}
-        items = [unit_update]
+        items = [unit_update, self._assembly.block_update(unit.batch_id, record.block)]
         if deltas:
-            since = int(time.time()) if waiting else None
+            since = int(time.time()) if record.waiting else None
             items.append(self._batches.counters_update(unit.batch_id, deltas, waiting_since=since))
         return self._transact(items, unit)
 
-    def close(self, unit: UnitRecord, *, to: UnitState) -> bool:
+    def close(self, unit: UnitRecord, *, to: UnitState, block: BlockChange) -> bool:
         """Moves an unfinished unit to `to` (cancelled or expired) from a state the status table allows; its
         unfinished lines count under the batch counter of that state. False when the unit was not in such a
         state or changed meanwhile: the condition on `attempt` makes a concurrent attempt's results (or this
@@ -171,7 +165,7 @@ class UnitStore:
         }
         deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
         counts = self._batches.counters_update(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
-        return self._transact([unit_update, counts], unit)
+        return self._transact([unit_update, counts, self._assembly.block_update(unit.batch_id, block)], unit)
 
     @property
     def _dynamodb(self) -> Any:

@@ -117,6 +117,8 @@ class Batch(BaseModel):
     metadata: dict[str, Any] | None = None
     units: int = 0
     unit_lines: int = 0
+    # Units to a block (see models/assembly.py), fixed when the units are planned.
+    block_units: int = 0
     cancel_swept: bool = False
     # Lines waiting for upstream capacity, and since when some have been (the first of them to wait).
     lines_waiting: int = 0
@@ -135,6 +137,18 @@ class Batch(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def blocks(self) -> int:
+        return -(-self.units // self.block_units) if self.block_units else 0
+
+    def block_of(self, unit: int) -> int:
+        return unit // self.block_units
+
+    def units_of(self, block: int) -> range:
+        """The units of block `block`."""
+        first = block * self.block_units
+        return range(first, min(first + self.block_units, self.units))
 
     @property
     def every_line_done(self) -> bool:

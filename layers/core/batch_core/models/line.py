@@ -37,6 +37,16 @@ class LineResult(BaseModel):
     ended_at: int
 
 
+class OutputHeader(BaseModel):
+    """What an attempt stores of a line it ran besides the line's final form: what the items route shows."""
+
+    index: int
+    status: Literal["succeeded", "failed"]
+    started_at: int
+    ended_at: int
+    usage: Usage | None = None
+
+
 def line_id(batch_id: str, index: int) -> str:
     """A line's output id: stable, so a line run twice still reports one id."""
     return "batch_req_" + hashlib.sha256(f"{batch_id}:{index}".encode()).hexdigest()[:24]

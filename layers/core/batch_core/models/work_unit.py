@@ -1,7 +1,18 @@
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Field, Json
 
+from batch_core.models.assembly import BlockChange
+from batch_core.models.line import LineStatus
 from batch_core.models.status import UnitState
+from batch_core.models.usage import Usage
+
+# The status of a line that has no output, by its unit's state.
+_UNRUN_STATUS: dict[UnitState, LineStatus] = {
+    UnitState.PENDING: "pending",
+    UnitState.RUNNING: "running",
+    UnitState.CANCELLED: "cancelled",
+    UnitState.EXPIRED: "expired",
+}
 
 
 class WorkUnit(BaseModel):
@@ -31,7 +42,8 @@ class UnitRecord(WorkUnit):
     holder: str | None = None
     finished: set[int] = Field(default_factory=set)
     retries: dict[int, int] = Field(default_factory=dict)
-    parts: list[str] = Field(default_factory=list)
+    # The objects of the attempts that finished lines, each holding those lines' outputs.
+    outputs: list[str] = Field(default_factory=list)
     n_succeeded: int = 0
     n_failed: int = 0
     # Lines the last attempt held back for the upstream's capacity (not granted, or answered 429).
@@ -40,6 +52,38 @@ class UnitRecord(WorkUnit):
     @property
     def unfinished(self) -> list[int]:
         return [index for index in self.indexes if index not in self.finished]
+
+    @property
+    def ended(self) -> bool:
+        """Whether the unit is done, cancelled or expired: its lines will not change again."""
+        return self.state in (UnitState.DONE, UnitState.CANCELLED, UnitState.EXPIRED)
+
+    @property
+    def unrun_status(self) -> LineStatus:
+        """The status of its lines that have no output."""
+        return _UNRUN_STATUS.get(self.state, "pending")
+
+    def lines_in(self, status: str) -> int:
+        """How many of its lines are in `status`."""
+        if status == "succeeded":
+            return self.n_succeeded
+        if status == "failed":
+            return self.n_failed
+        unrun = self.count - self.n_succeeded - self.n_failed
+        return unrun if self.unrun_status == status else 0
+
+
+class AttemptRecord(BaseModel):
+    """What an attempt writes when it ends, in one transaction: the lines it finished ("succeeded" or "failed" by
+    index) and the object holding their outputs, the retries its other lines have spent, the tokens of the lines
+    that succeeded, its lines held back for capacity, and what it adds to its unit's block."""
+
+    finished: dict[int, str] = Field(default_factory=dict)
+    outputs_key: str | None = None
+    retries: dict[int, int] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    waiting: int = 0
+    block: BlockChange
 
 
 class WorkUnitMessage(SqsRecordModel):

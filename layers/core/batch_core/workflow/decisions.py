@@ -29,7 +29,7 @@ def check_batch(stores: Stores, settings: Settings, batch_id: str) -> Decision:
     if batch.status in TERMINAL:
         return Decision(next="end")
     if batch.status == BatchStatus.CANCELLING:
-        close_units(stores, batch, to=UnitState.CANCELLED)
+        close_units(stores, settings, batch, to=UnitState.CANCELLED)
         batch = stores.batches.update(batch_id, while_in={BatchStatus.CANCELLING}, changes={"cancel_swept": True})
     if batch.every_line_done:
         return Decision(next="finalize", outcome="cancelled" if batch.status == BatchStatus.CANCELLING else "completed")
@@ -40,10 +40,10 @@ def check_batch(stores: Stores, settings: Settings, batch_id: str) -> Decision:
     return Decision(next="await", wait_seconds=wait)
 
 
-def expire_batch(stores: Stores, batch_id: str) -> int:
+def expire_batch(stores: Stores, settings: Settings, batch_id: str) -> int:
     """Lines not finished inside the completion window end `expired`; finished results stay.
     Returns how many units closed."""
-    return close_units(stores, load_batch(stores, batch_id), to=UnitState.EXPIRED)
+    return close_units(stores, settings, load_batch(stores, batch_id), to=UnitState.EXPIRED)
 
 
 def mark_failed(stores: Stores, batch_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> str:
