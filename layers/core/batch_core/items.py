@@ -19,7 +19,7 @@ def list_items(stores: Stores, batch: Batch, *, status: str | None, limit: int, 
         chosen = iter_lines(stores, batch, first_unit=first_unit, last_unit=last_unit)
         views = (view for view in chosen if view.index >= skip)
         return [to_item(batch, view) for view in islice(views, limit)]
-    return [to_item(batch, view) for view in islice(lines_in(stores, batch, status, skip), limit)]
+    return [to_item(batch, view) for view in lines_in(stores, batch, status, skip, limit)]
 
 
 def to_item(batch: Batch, view: LineView) -> Item:

@@ -61,15 +61,17 @@ def unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, outputs: list[byt
         yield LineView(index, status, unrun_line(batch, index, custom_ids.get(index), status))
 
 
-def lines_in(stores: Stores, batch: Batch, status: str, skip: int = 0) -> Iterator[LineView]:
-    """The lines in `status`, in input order, from the `skip`-th on. Blocks' and units' counters pass over the lines
-    before it, so a page deep into a large batch reads only the units it shows."""
-    start = _unit_holding(stores, batch, status, skip)
-    if start is None:
+def lines_in(stores: Stores, batch: Batch, status: str, skip: int = 0, limit: int | None = None) -> Iterator[LineView]:
+    """The lines in `status`, in input order, from the `skip`-th on (`limit` of them at most). Blocks' and units'
+    counters pass over the lines before it, so a page deep into a large batch reads only the units it shows."""
+    span = _units_holding(stores, batch, status, skip, limit)
+    if span is None:
         return iter(())
-    first_unit, skip = start
-    views = iter_lines(stores, batch, first_unit=first_unit, units=lambda unit: unit.lines_in(status) > 0)
-    return islice((view for view in views if view.status == status), skip, None)
+    first_unit, skip, last_unit = span
+    chosen = iter_lines(
+        stores, batch, first_unit=first_unit, last_unit=last_unit, units=lambda unit: unit.lines_in(status) > 0
+    )
+    return islice((view for view in chosen if view.status == status), skip, None if limit is None else skip + limit)
 
 
 def iter_finished_lines(stores: Stores, batch: Batch, status: str | None = None) -> Iterator[LineView]:
@@ -80,21 +82,31 @@ def iter_finished_lines(stores: Stores, batch: Batch, status: str | None = None)
     return (view for view in ran if view.status in ("succeeded", "failed"))
 
 
-def _unit_holding(stores: Stores, batch: Batch, status: str, skip: int) -> tuple[int, int] | None:
-    """The unit holding the `skip`-th line in `status` and how many of its lines in `status` come before it;
-    None when there are not that many. Lines that ended are counted per block, the others per unit."""
-    first_unit = 0
+def _units_holding(
+    stores: Stores, batch: Batch, status: str, skip: int, limit: int | None
+) -> tuple[int, int, int | None] | None:
+    """Where the lines in `status` from the `skip`-th (`limit` of them) lie: the first unit holding one, how many of
+    its lines in `status` come before, and the last unit that may hold one (None: up to the batch's end). None when
+    there are not that many. Lines that ended are counted per block, so only the blocks holding the page are read;
+    lines still to run, per unit."""
+    first_unit, last_unit = 0, None
     if status in BLOCK_STATUSES:
-        for block in stores.assembly.blocks(batch.id):
+        blocks = (block for block in stores.assembly.blocks(batch.id) if block.lines(status))
+        for block in blocks:
             if skip < block.lines(status):
-                first_unit = block.block * batch.block_units
                 break
             skip -= block.lines(status)
         else:
             return None
-    for unit in stores.units.list(batch.id, first_unit=first_unit):
+        first_unit, last = block.block * batch.block_units, block
+        wanted = skip + limit - block.lines(status) if limit is not None else 0
+        while wanted > 0 and (following := next(blocks, None)) is not None:
+            last, wanted = following, wanted - following.lines(status)
+        if limit is not None:
+            last_unit = (last.block + 1) * batch.block_units - 1
+    for unit in stores.units.list(batch.id, first_unit=first_unit, last_unit=last_unit):
         if skip < unit.lines_in(status):
-            return unit.unit, skip
+            return unit.unit, skip, last_unit
         skip -= unit.lines_in(status)
     return None
 

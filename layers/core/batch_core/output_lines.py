@@ -23,7 +23,9 @@ def output_line(batch: Batch, result: LineResult) -> bytes:
     response = None
     if result.status_code is not None:
         response = OutputResponse(status_code=result.status_code, request_id=result.request_id, body=result.body)
-    line = OutputLine(id=line_id(batch.id, result.index), custom_id=result.custom_id, response=response, error=result.error)
+    line = OutputLine(
+        id=line_id(batch.id, result.index), custom_id=result.custom_id, response=response, error=result.error
+    )
     return line.model_dump_json().encode() + b"\n"
 
 

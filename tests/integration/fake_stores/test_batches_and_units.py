@@ -140,7 +140,9 @@ def test_an_attempt_that_lost_its_unit_changes_nothing(stores: Stores) -> None:
     assert lost is not None
     holder = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10, force=True)
 
-    record = AttemptRecord(finished={0: "succeeded"}, outputs_key="p", usage=usage(5, 7), block=block_change(succeeded=1))
+    record = AttemptRecord(
+        finished={0: "succeeded"}, outputs_key="p", usage=usage(5, 7), block=block_change(succeeded=1)
+    )
     saved = stores.units.record_attempt(lost, record)
 
     assert saved is False

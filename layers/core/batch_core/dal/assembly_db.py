@@ -64,7 +64,12 @@ class AssemblyStore:
                     "UpdateExpression": "SET #part = :part, #batch = :batch, #block = :block, "
                     "#ttl = if_not_exists(#ttl, :ttl)",
                     "ConditionExpression": "attribute_not_exists(#part)",
-                    "ExpressionAttributeNames": {"#part": "part", "#batch": "batch_id", "#block": "block", "#ttl": "ttl"},
+                    "ExpressionAttributeNames": {
+                        "#part": "part",
+                        "#batch": "batch_id",
+                        "#block": "block",
+                        "#ttl": "ttl",
+                    },
                     "ExpressionAttributeValues": {
                         ":part": value(part.first_block),
                         ":batch": value(part.batch_id),
@@ -78,7 +83,9 @@ class AssemblyStore:
         record = {
             "Put": {
                 "TableName": self.table_name,
-                "Item": to_attributes({**part.model_dump(), **keys.part_key(part.batch_id, part.first_block), "ttl": ttl}),
+                "Item": to_attributes(
+                    {**part.model_dump(), **keys.part_key(part.batch_id, part.first_block), "ttl": ttl}
+                ),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
