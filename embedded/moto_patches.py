@@ -13,6 +13,7 @@ import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Queue, SQSBackend
 
@@ -54,6 +55,7 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
         Patch(DynamoDBBackend, "query", moto_fixes.one_at_a_time),
         Patch(DynamoDBBackend, "scan", moto_fixes.one_at_a_time),
         Patch(DynamoDBBackend, "transact_write_items", moto_fixes.transaction_saving_its_items),
+        Patch(Table, "query", moto_fixes.one_partition_queried),
         Patch(dynamodb_models, "copy", moto_fixes.tables_by_reference),
         Patch(DynamoResult, "execute_result", moto_fixes.items_as_plain_json),
         Patch(SQSBackend, "is_message_valid_based_on_retention_period", moto_fixes.retention_period_alone),

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import boto3
@@ -9,6 +10,7 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Queue, SQSBackend
 
@@ -25,7 +27,7 @@ ITEM = {
     "parts": {"L": [{"S": "part-a"}]},
     "flags": {"M": {"done": {"BOOL": True}, "note": {"NULL": True}}},
 }
-PATCHED_OWNERS = (DynamoDBBackend, DynamoResult, SQSBackend, Queue, LambdaSimpleBackend, dynamodb_models)
+PATCHED_OWNERS = (DynamoDBBackend, Table, DynamoResult, SQSBackend, Queue, LambdaSimpleBackend, dynamodb_models)
 
 
 @pytest.fixture
@@ -67,6 +69,72 @@ def test_items_read_back_exactly_as_written(table: Any) -> None:
 
     assert read == ITEM
     assert queried == [ITEM]
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "p1"}}},
+    {
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":pk": {"S": "p1"}, ":a": {"S": "s003"}, ":b": {"S": "s007"}},
+    },
+    {
+        "KeyConditionExpression": "pk = :pk AND sk > :a",
+        "ExpressionAttributeValues": {":pk": {"S": "p2"}, ":a": {"S": "s005"}},
+        "ScanIndexForward": False,
+        "Limit": 2,
+    },
+    {
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": "p1"}, ":n": {"N": "4"}},
+        "FilterExpression": "n > :n",
+        "ExclusiveStartKey": {"pk": {"S": "p1"}, "sk": {"S": "s002"}},
+        "Limit": 3,
+    },
+    {
+        "IndexName": "by-group",
+        "KeyConditionExpression": "g = :g AND gs < :gs",
+        "ExpressionAttributeValues": {":g": {"S": "g1"}, ":gs": {"S": "s006"}},
+        "ScanIndexForward": False,
+    },
+    {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "missing"}}},
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_query_answers_as_moto_does_from_the_partition_alone(lambdas: LocalLambdas, query: dict[str, Any]) -> None:
+    answers = []
+    for patched in (False, True):
+        with mock_aws(), moto_patches(lambdas) if patched else nullcontext():
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            dynamodb.create_table(
+                TableName="t",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[
+                    {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "g", "gs")
+                ],
+                GlobalSecondaryIndexes=[
+                    {
+                        "IndexName": "by-group",
+                        "KeySchema": [
+                            {"AttributeName": "g", "KeyType": "HASH"},
+                            {"AttributeName": "gs", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for n in (3, 9, 1, 7, 5, 2, 8, 6, 4, 0):
+                for pk in ("p1", "p2", "p3"):
+                    item = {"pk": {"S": pk}, "sk": {"S": f"s{n:03d}"}, "n": {"N": str(n)}}
+                    if n % 2:
+                        item.update(g={"S": f"g{pk[-1]}"}, gs={"S": f"s{n:03d}"})
+                    dynamodb.put_item(TableName="t", Item=item)
+            answer = dynamodb.query(TableName="t", **query)
+            answers.append((answer["Items"], answer.get("LastEvaluatedKey"), answer["Count"]))
+
+    assert answers[1] == answers[0]
+    assert answers[0][0] or query["ExpressionAttributeValues"][":pk"]["S"] == "missing"
 
 
 def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(table: Any) -> None:
@@ -146,6 +214,7 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoDBBackend.query",
         "DynamoDBBackend.scan",
         "DynamoDBBackend.transact_write_items",
+        "Table.query",
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
         "Queue.messages",

@@ -1,13 +1,16 @@
 """Creating batches on in-memory stores: what is stored and started, and what a rejected create leaves behind."""
 
+import base64
 import json
 
 import pytest
 
 from batch_core.batches import create_batch
+from batch_core.buckets import upload_object
 from batch_core.errors import InvalidInput, InvalidLines, StorageError
 from batch_core.files import delete_file
-from batch_core.models.batch import CreateBatchRequest
+from batch_core.models.batch import CreateBatchRequest, FileRef
+from batch_core.models.bucket_object import UploadObjectRequest
 from batch_core.prepare import prepare_batch
 from tests.unit.given import (
     CHAT,
@@ -111,3 +114,22 @@ def test_an_openai_batch_of_an_unknown_file_is_rejected_naming_the_file() -> Non
 
     assert (rejected.value.message, rejected.value.param) == (f"No file found with id '{stored.id}'", "input_file_id")
     assert stores.workflow.started == {}
+
+
+def test_a_bucket_batch_over_the_input_size_limit_is_refused_naming_its_input() -> None:
+    stores = new_stores()
+    data = b"".join(json.dumps(file_line(f"c{n}", f"prompt {n}")).encode() + b"\n" for n in range(3))
+    request = UploadObjectRequest(fileName="in.jsonl", data=base64.b64encode(data).decode())
+    stored = upload_object(stores, TENANT, "inputs", request)
+    tight = SETTINGS.model_copy(update={"max_input_bytes": len(data) - 1})
+    create = CreateBatchRequest(endpoint=CHAT, input_file=FileRef(bucket_key="inputs", object_key=stored.key))
+
+    with pytest.raises(InvalidInput) as refused:
+        create_batch(stores, tight, TENANT, create)
+
+    assert refused.value.param == "input_file"
+    assert refused.value.message == (
+        f"input_file: the input is {len(data):,} bytes; a batch's input may be at most {len(data) - 1:,}"
+    )
+    assert stores.batches.records == {}
+    assert create_batch(stores, SETTINGS, TENANT, create).status == "validating"

@@ -1,4 +1,6 @@
 import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pytest
 
@@ -8,6 +10,13 @@ from batch_core.validation import LineValidator, read_line, read_request_body
 CHAT = "/v1/chat/completions"
 EMBED = "/v1/embeddings"
 MESSAGES = [{"role": "user", "content": "x"}]
+
+
+@pytest.fixture
+def validator_of() -> Iterator[Callable[..., LineValidator]]:
+    """Makes validators, each closed (its custom ids' file removed) when the test ends."""
+    with ExitStack() as validators:
+        yield lambda *arguments, **options: validators.enter_context(LineValidator(*arguments, **options))
 
 
 def chat(custom_id: str | None = "a", **body: object) -> dict:
@@ -21,8 +30,8 @@ def rejection_of(validator: LineValidator) -> InvalidInput:
     return rejected.value.problems[0]
 
 
-def test_valid_entries_become_the_lines_the_batch_stores() -> None:
-    validator = LineValidator(CHAT, max_lines=10)
+def test_valid_entries_become_the_lines_the_batch_stores(validator_of: Callable[..., LineValidator]) -> None:
+    validator = validator_of(CHAT, max_lines=10)
 
     stored = validator.check(chat("q1", temperature=0), 1)
 
@@ -35,8 +44,10 @@ def test_valid_entries_become_the_lines_the_batch_stores() -> None:
     assert validator.finish() == 1
 
 
-def test_a_bare_body_keeps_its_custom_id_out_of_the_upstream_request() -> None:
-    stored = LineValidator(CHAT, 10).check({"custom_id": "c", "model": "m", "messages": [{"role": "user"}]}, 1)
+def test_a_bare_body_keeps_its_custom_id_out_of_the_upstream_request(
+    validator_of: Callable[..., LineValidator],
+) -> None:
+    stored = validator_of(CHAT, 10).check({"custom_id": "c", "model": "m", "messages": [{"role": "user"}]}, 1)
 
     line = json.loads(stored or b"")
     assert line["custom_id"] == "c"
@@ -66,8 +77,10 @@ def test_a_bare_body_keeps_its_custom_id_out_of_the_upstream_request() -> None:
         (chat(foo=1), "body.foo"),
     ],
 )
-def test_each_rejection_names_the_line_and_the_field(entry: dict, field: str) -> None:
-    validator = LineValidator(CHAT, 10)
+def test_each_rejection_names_the_line_and_the_field(
+    entry: dict, field: str, validator_of: Callable[..., LineValidator]
+) -> None:
+    validator = validator_of(CHAT, 10)
     validator.check(chat("first"), 1)
 
     assert validator.check(entry, 2) is None
@@ -90,8 +103,10 @@ def test_each_rejection_names_the_line_and_the_field(entry: dict, field: str) ->
         ({**chat(), "priority": 1}, "line 1: priority is not a field of a line (custom_id, method, url, body)"),
     ],
 )
-def test_type_and_unknown_key_rejections_say_what_is_wrong(entry: dict, message: str) -> None:
-    validator = LineValidator(CHAT, 10)
+def test_type_and_unknown_key_rejections_say_what_is_wrong(
+    entry: dict, message: str, validator_of: Callable[..., LineValidator]
+) -> None:
+    validator = validator_of(CHAT, 10)
     validator.check(entry, 1)
 
     assert rejection_of(validator).message == message
@@ -105,8 +120,8 @@ def test_false_stream_and_known_parameters_pass_and_the_body_goes_unchanged() ->
     assert line.body == body
 
 
-def test_embeddings_need_input_and_refuse_chat_parameters() -> None:
-    validator = LineValidator(EMBED, 10)
+def test_embeddings_need_input_and_refuse_chat_parameters(validator_of: Callable[..., LineValidator]) -> None:
+    validator = validator_of(EMBED, 10)
     validator.check({"body": {"model": "m", "input": []}}, 1)
     validator.check({"body": {"model": "m", "input": "x", "messages": MESSAGES}}, 2)
 
@@ -119,8 +134,10 @@ def test_embeddings_need_input_and_refuse_chat_parameters() -> None:
     ]
 
 
-def test_duplicate_custom_id_names_both_lines_and_missing_ids_never_clash() -> None:
-    validator = LineValidator(CHAT, 10)
+def test_duplicate_custom_id_names_both_lines_and_missing_ids_never_clash(
+    validator_of: Callable[..., LineValidator],
+) -> None:
+    validator = validator_of(CHAT, 10)
     validator.check(chat(None), 1)
     validator.check(chat(None), 2)
     validator.check(chat("x"), 3)
@@ -130,8 +147,8 @@ def test_duplicate_custom_id_names_both_lines_and_missing_ids_never_clash() -> N
     assert rejection_of(validator).message == "line 4: custom_id 'x' duplicates line 3"
 
 
-def test_every_bad_line_is_counted_and_the_first_hundred_listed() -> None:
-    validator = LineValidator(CHAT, max_lines=1000)
+def test_every_bad_line_is_counted_and_the_first_hundred_listed(validator_of: Callable[..., LineValidator]) -> None:
+    validator = validator_of(CHAT, max_lines=1000)
     for number in range(1, 151):
         validator.check(chat(f"n{number}", model="") if number % 2 else chat(f"n{number}"), number)
 
@@ -147,8 +164,10 @@ def test_every_bad_line_is_counted_and_the_first_hundred_listed() -> None:
     )
 
 
-def test_over_a_hundred_bad_lines_list_the_first_hundred_and_count_them_all() -> None:
-    validator = LineValidator(CHAT, max_lines=1000)
+def test_over_a_hundred_bad_lines_list_the_first_hundred_and_count_them_all(
+    validator_of: Callable[..., LineValidator],
+) -> None:
+    validator = validator_of(CHAT, max_lines=1000)
     for number in range(1, 131):
         validator.check("not an object", number)
 
@@ -160,8 +179,8 @@ def test_over_a_hundred_bad_lines_list_the_first_hundred_and_count_them_all() ->
     assert rejected.value.message.endswith("(130 lines are invalid; the first 100 are listed)")
 
 
-def test_one_line_over_the_limit_is_rejected() -> None:
-    validator = LineValidator(CHAT, max_lines=2)
+def test_one_line_over_the_limit_is_rejected(validator_of: Callable[..., LineValidator]) -> None:
+    validator = validator_of(CHAT, max_lines=2)
     validator.check(chat("a"), 1)
     validator.check(chat("b"), 2)
 
@@ -169,9 +188,9 @@ def test_one_line_over_the_limit_is_rejected() -> None:
         validator.check(chat("c"), 3)
 
 
-def test_an_empty_batch_is_rejected() -> None:
+def test_an_empty_batch_is_rejected(validator_of: Callable[..., LineValidator]) -> None:
     with pytest.raises(InvalidInput, match="no lines"):
-        LineValidator(CHAT, 2).finish()
+        validator_of(CHAT, 2).finish()
 
 
 def file_line(**envelope: object) -> bytes:

@@ -60,11 +60,12 @@ def test_a_v1_batch_keeps_openais_50000_requests_where_the_deployment_allows_mor
     from_file = created_from_file(stores, uploaded(stores, [_embedding_line("a", ["x"])]))
     inline = created(stores, ["a"])
 
-    openai_validator = LineValidator.of(current(stores, from_file), roomy)
-    console_validator = LineValidator.of(current(stores, inline), roomy)
-
-    assert (openai_validator.max_lines, openai_validator.max_embedding_inputs) == (50_000, 50_000)
-    assert (console_validator.max_lines, console_validator.max_embedding_inputs) == (1_000_000, None)
+    with (
+        LineValidator.of(current(stores, from_file), roomy) as openai_validator,
+        LineValidator.of(current(stores, inline), roomy) as console_validator,
+    ):
+        assert (openai_validator.max_lines, openai_validator.max_embedding_inputs) == (50_000, 50_000)
+        assert (console_validator.max_lines, console_validator.max_embedding_inputs) == (1_000_000, None)
 
 
 @pytest.mark.parametrize(

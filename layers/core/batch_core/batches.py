@@ -50,9 +50,9 @@ def create_batch(stores: Stores, settings: Settings, tenant_id: str, request: Cr
     window = _window_seconds(settings, request)
     if request.input_file is not None:
         return _create_from_bucket(stores, settings, tenant_id, request, request.input_file, window)
-    validator = LineValidator(request.endpoint, settings.max_lines_per_batch)
-    lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
-    total = validator.finish()
+    with LineValidator(request.endpoint, settings.max_lines_per_batch) as validator:
+        lines = [validator.check(entry, number) for number, entry in enumerate(request.requests or [], start=1)]
+        total = validator.finish()
     batch_id = new_id("batch_")
     key = stores.blobs.input_key(tenant_id, batch_id)
     document = b"".join(line + b"\n" for line in lines if line)
@@ -88,7 +88,7 @@ def _create_from_bucket(
         tenant_id,
         request,
         window,
-        _pinned(stores, source_key, "input_file"),
+        _pinned(stores, settings, source_key, "input_file"),
         input_file=source,
         output_bucket_key=request.output_bucket_key,
     )
@@ -109,7 +109,7 @@ def create_batch_from_file(stores: Stores, settings: Settings, tenant_id: str, r
             param="input_file_id",
         )
     window = _window_seconds(settings, request)
-    pinned = _pinned(stores, stored.object_key, "input_file_id")
+    pinned = _pinned(stores, settings, stored.object_key, "input_file_id")
     return _new_file_batch(
         stores, settings, tenant_id, request, window, pinned, input_file_id=stored.id, openai_limits=True
     )
@@ -217,12 +217,17 @@ def _new_file_batch(
         )
 
 
-def _pinned(stores: Stores, source_key: str, param: str) -> dict[str, str]:
+def _pinned(stores: Stores, settings: Settings, source_key: str, param: str) -> dict[str, str]:
     """The version of the input the batch is created from: prepare copies exactly that one, so bytes
     written to the source later are never validated nor run."""
     head = stores.blobs.head(source_key)
     if head is None:
         raise InvalidInput(f"{param}: the file's content is gone", param=param)
+    if head.size > settings.max_input_bytes:
+        raise InvalidInput(
+            f"{param}: the input is {head.size:,} bytes; a batch's input may be at most {settings.max_input_bytes:,}",
+            param=param,
+        )
     return {"source_key": source_key, "source_etag": head.etag}
 
 

@@ -1,7 +1,10 @@
-"""Prepare: validate the stored input as a stream, cut it into work units, store and queue them."""
+"""Prepare: validate the stored input as a stream and cut it into work units, storing them while it reads; queue
+them once the whole input has proved valid."""
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from array import array
+from collections import deque
+from collections.abc import Iterator
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition
@@ -13,18 +16,24 @@ from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import UnitRecord, WorkUnit
 from batch_core.observability import logger
+from batch_core.parallel import each_side_by_side, in_groups
 from batch_core.quotas import reserve
 from batch_core.settings import Settings
 from batch_core.validation import LineValidator
 from batch_core.workflow.loading import load_batch
 
-_STORE_CONCURRENCY = 8
+_STORE_WORKERS = 4
+_SEND_WORKERS = 8
+# DynamoDB's BatchWriteItem takes 25 items, SQS's SendMessageBatch 10 messages.
+_UNITS_PER_WRITE = 25
+_UNITS_PER_SEND = 10
 
 
 def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     """Raises InvalidInput (naming line and field) before anything is queued when the input is bad.
 
-    Safe to run again: existing units keep their progress and duplicate messages change nothing.
+    Safe to run again: once a run has planned the units, they keep their progress and are only queued again, and
+    duplicate messages change nothing. Memory stays flat: a unit is kept as its two byte offsets.
     """
     batch = load_batch(stores, batch_id)
     if batch.status not in PREPARABLE:
@@ -32,8 +41,14 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     copy_source(stores, batch)
     if batch.input_file is not None:
         _register_bucket_input(stores, settings, batch)
-    validator = LineValidator.of(batch, settings)
-    units = list(plan_units(stores, batch, validator, settings.work_unit_lines))
+    unit_lines = batch.unit_lines or settings.work_unit_lines
+    offsets = array("q")
+    with LineValidator.of(batch, settings) as validator:
+        units = _noting(plan_units(stores, batch, validator, unit_lines), offsets)
+        if batch.units:
+            deque(units, maxlen=0)
+        else:
+            _store(stores, settings, batch, units)
     if batch.lines_from_file:
         # Raises QuotaExceeded, an InvalidInput, before anything is queued: the batch fails naming the quota.
         reserve(
@@ -48,30 +63,51 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     batch = stores.batches.plan(
         batch_id,
         total=validator.count,
-        units=len(units),
-        unit_lines=settings.work_unit_lines,
-        block_units=block_units(settings.work_unit_lines),
+        units=len(offsets) // 2,
+        unit_lines=unit_lines,
+        block_units=batch.block_units or block_units(unit_lines),
     )
-    ttl = settings.batch_ttl(batch.expires_at)
-
-    def store(unit: WorkUnit) -> WorkUnit:
-        stores.units.put_new(UnitRecord(**unit.model_dump()), ttl)
-        return unit
-
-    # Units are stored side by side and queued ten at a time as they are stored, so the first lines
-    # start while later units are still being written.
-    with ThreadPoolExecutor(max_workers=_STORE_CONCURRENCY) as pool:
-        stored = pool.map(store, units)
-        if batch.status == BatchStatus.VALIDATING:
-            stores.queue.send(stored)
-        else:
-            list(stored)
+    if batch.status == BatchStatus.VALIDATING:
+        messages = in_groups(_messages(batch, offsets), _UNITS_PER_SEND)
+        each_side_by_side(stores.queue.send, messages, workers=_SEND_WORKERS)
     try:
         changes = {"started_at": int(time.time()), "model": validator.model}
         transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes=changes)
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
-    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": len(units)})
+    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": batch.units})
+
+
+def _noting(units: Iterator[WorkUnit], offsets: "array[int]") -> Iterator[WorkUnit]:
+    """The units, each noted as its input's byte range in `offsets` on its way."""
+    for unit in units:
+        offsets.extend((unit.byte_start, unit.byte_end))
+        yield unit
+
+
+def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[WorkUnit]) -> None:
+    """Stores the units as validation reaches them, 25 to a request, on a few threads. None is queued before the
+    whole input is valid, so no attempt can meet a unit it overwrites."""
+    ttl = settings.batch_ttl(batch.expires_at)
+    records = (UnitRecord(**unit.model_dump()) for unit in units)
+    groups = in_groups(records, _UNITS_PER_WRITE)
+    each_side_by_side(lambda group: stores.units.put_all(group, ttl), groups, workers=_STORE_WORKERS)
+
+
+def _messages(batch: Batch, offsets: "array[int]") -> Iterator[WorkUnit]:
+    """The planned batch's units as messages: each `unit_lines` lines but the last, over its noted byte range."""
+    total = batch.request_counts.total
+    for unit in range(batch.units):
+        first = unit * batch.unit_lines
+        yield WorkUnit(
+            batch_id=batch.id,
+            tenant_id=batch.tenant_id,
+            unit=unit,
+            first=first,
+            count=min(batch.unit_lines, total - first),
+            byte_start=offsets[2 * unit],
+            byte_end=offsets[2 * unit + 1],
+        )
 
 
 def copy_source(stores: Stores, batch: Batch) -> None:

@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     upstreams_parameter: str = ""
     upstream_timeout_seconds: float = 60.0
     min_completion_window_seconds: int = Field(default=60, ge=1)
-    max_lines_per_batch: int = Field(default=50_000, ge=1)
+    max_lines_per_batch: int = Field(default=100_000, ge=1, le=1_000_000)
+    # The largest input a batch made from a bucket object may have: a million lines of 4 KB.
+    max_input_bytes: int = Field(default=4 * 1024**3, ge=1, le=8 * 1024**3)
     work_unit_lines: int = Field(default=50, ge=1, le=500)
     line_concurrency: int = Field(default=50, ge=1)
     max_line_attempts: int = Field(default=5, ge=1)

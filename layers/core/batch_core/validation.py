@@ -2,6 +2,7 @@
 so a line that passes validation is a line that runs."""
 
 import json
+from types import TracebackType
 from typing import Any
 
 from batch_core import strict_json
@@ -11,6 +12,7 @@ from batch_core.models.batch import Batch
 from batch_core.models.bodies import body_problem
 from batch_core.models.bounds import OPENAI_MAX_EMBEDDING_INPUTS, OPENAI_MAX_REQUESTS, echo
 from batch_core.models.line import RequestLine
+from batch_core.seen_ids import SeenIds
 from batch_core.settings import Settings
 from batch_core.strict_json import JsonProblem, render_path
 
@@ -92,7 +94,8 @@ def embedding_inputs(body: dict[str, Any]) -> int:
 
 
 class LineValidator:
-    """Validates the lines of one batch in order, collecting every rejection (each names its line and field)."""
+    """Validates the lines of one batch in order, collecting every rejection (each names its line and field).
+    Used as a context manager, which holds the custom ids seen so far."""
 
     def __init__(
         self,
@@ -114,7 +117,15 @@ class LineValidator:
         # The valid lines' estimated tokens, which the batch holds of its tenant's quota.
         self.tokens = 0
         self.problems: list[InvalidInput] = []
-        self._custom_ids: dict[str, int] = {}
+        self._custom_ids = SeenIds()
+
+    def __enter__(self) -> "LineValidator":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._custom_ids.__exit__(kind, error, trace)
 
     def check_line(self, raw: bytes, number: int) -> RequestLine | None:
         """A line of an input file; None when it is invalid (the rejection is kept for `finish`)."""
@@ -187,9 +198,9 @@ class LineValidator:
             raise _rejection(number, "custom_id", "is required in an input file")
         if custom_id is None:
             return
-        if custom_id in self._custom_ids:
-            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {self._custom_ids[custom_id]}")
-        self._custom_ids[custom_id] = number
+        first = self._custom_ids.first_line(custom_id, number)
+        if first is not None:
+            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {first}")
 
 
 def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> RequestLine:

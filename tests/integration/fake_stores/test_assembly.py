@@ -7,7 +7,9 @@ from tests.integration.fake_stores.test_batches_and_units import NOW, block_chan
 
 
 def ended_unit(stores: Stores, unit: int, block: int, **lines: int) -> None:
-    stores.units.put_new(UnitRecord(batch_id="batch_1", unit=unit, first=unit, count=1, byte_start=0, byte_end=1), NOW)
+    stores.units.put_all(
+        [UnitRecord(batch_id="batch_1", unit=unit, first=unit, count=1, byte_start=0, byte_end=1)], NOW
+    )
     claimed = stores.units.claim("batch_1", unit, now=NOW, lease_seconds=10)
     assert claimed is not None
     change = block_change(unit_ended=True, output_bytes=10, **lines).model_copy(update={"block": block})

@@ -80,8 +80,7 @@ def test_the_finisher_is_claimed_once(stores: Stores) -> None:
 
 
 def test_a_unit_is_claimed_by_one_attempt_until_its_lease_runs_out(stores: Stores) -> None:
-    stores.units.put_new(new_unit(), ttl=NOW)
-    stores.units.put_new(new_unit(count=9), ttl=NOW)
+    stores.units.put_all([new_unit()], ttl=NOW)
 
     first = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10, holder="m1")
     busy = stores.units.claim("batch_1", 0, now=NOW + 10, lease_seconds=10, holder="m2")
@@ -98,7 +97,7 @@ def test_a_unit_is_claimed_by_one_attempt_until_its_lease_runs_out(stores: Store
 
 def test_an_attempt_saves_its_lines_with_the_batch_counters(stores: Stores) -> None:
     stores.batches.put_new(new_batch())
-    stores.units.put_new(new_unit(), ttl=NOW)
+    stores.units.put_all([new_unit()], ttl=NOW)
     unit = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert unit is not None
 
@@ -135,7 +134,7 @@ def test_an_attempt_saves_its_lines_with_the_batch_counters(stores: Stores) -> N
 
 def test_an_attempt_that_lost_its_unit_changes_nothing(stores: Stores) -> None:
     stores.batches.put_new(new_batch())
-    stores.units.put_new(new_unit(), ttl=NOW)
+    stores.units.put_all([new_unit()], ttl=NOW)
     lost = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert lost is not None
     holder = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10, force=True)
@@ -154,8 +153,8 @@ def test_an_attempt_that_lost_its_unit_changes_nothing(stores: Stores) -> None:
 
 def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None:
     stores.batches.put_new(new_batch(total=6))
-    stores.units.put_new(new_unit(0), ttl=NOW)
-    stores.units.put_new(new_unit(1), ttl=NOW)
+    stores.units.put_all([new_unit(0)], ttl=NOW)
+    stores.units.put_all([new_unit(1)], ttl=NOW)
     unit = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert unit is not None
     stores.units.record_attempt(unit, AttemptRecord(finished={0: "succeeded"}, block=block_change(succeeded=1)))
@@ -179,10 +178,27 @@ def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None
     assert block is not None and (block.succeeded, block.cancelled, block.expired, block.units_ended) == (1, 2, 3, 2)
 
 
+def test_units_are_stored_25_to_a_request_each_replacing_what_was_there(stores: Stores) -> None:
+    stores.units.put_all([new_unit(number) for number in range(25)], ttl=NOW)
+    claimed = stores.units.claim("batch_1", 3, now=NOW, lease_seconds=10)
+
+    stores.units.put_all([new_unit(3), new_unit(25)], ttl=NOW)
+
+    assert claimed is not None and claimed.state == "running"
+    assert [
+        (unit.unit, unit.state, unit.attempt) for unit in stores.units.list("batch_1", first_unit=2, last_unit=4)
+    ] == [
+        (2, "pending", 0),
+        (3, "pending", 0),
+        (4, "pending", 0),
+    ]
+    assert len(list(stores.units.list("batch_1"))) == 26
+
+
 def test_units_list_in_order_within_a_range(stores: Stores) -> None:
     for number in (2, 0, 3, 1):
-        stores.units.put_new(new_unit(number), ttl=NOW)
-    stores.units.put_new(new_unit(0, batch_id="batch_2"), ttl=NOW)
+        stores.units.put_all([new_unit(number)], ttl=NOW)
+    stores.units.put_all([new_unit(0, batch_id="batch_2")], ttl=NOW)
 
     assert [unit.unit for unit in stores.units.list("batch_1")] == [0, 1, 2, 3]
     assert [unit.unit for unit in stores.units.list("batch_1", first_unit=1, last_unit=2)] == [1, 2]

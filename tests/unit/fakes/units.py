@@ -2,7 +2,7 @@
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
@@ -22,9 +22,9 @@ class FakeUnitStore:
         self._assembly = assembly
         self._lock = batches.lock
 
-    def put_new(self, unit: UnitRecord, ttl: int) -> None:
+    def put_all(self, units: Sequence[UnitRecord], ttl: int) -> None:
         with self._lock:
-            if (unit.batch_id, unit.unit) not in self.records:
+            for unit in units:
                 self.records[unit.batch_id, unit.unit] = unit.model_copy(deep=True)
                 self.ttls[unit.batch_id, unit.unit] = ttl
 

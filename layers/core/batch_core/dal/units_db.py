@@ -6,14 +6,17 @@ from typing import Any
 from batch_core.dal import keys
 from batch_core.dal.assembly_db import AssemblyStore
 from batch_core.dal.batches_db import TOKEN_COUNTERS, BatchStore
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, condition_failed, conditional_write, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, one_of, to_attributes, value
 from batch_core.dal.listing import read_items
+from batch_core.errors import StorageError
 from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
 from batch_core.models.work_unit import AttemptRecord, UnitRecord
 
 _STATE = {"#state": "state"}
+_PUT_TRIES = 8
+_PUT_PAUSE_SECONDS = 0.1
 
 
 class UnitStore:
@@ -26,16 +29,28 @@ class UnitStore:
         self._batches = batches
         self._assembly = assembly
 
-    def put_new(self, unit: UnitRecord, ttl: int) -> None:
-        """Stores a new unit; a unit that already exists (a retried prepare) keeps its progress."""
-        item = to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
-        try:
-            self._dynamodb.put_item(
-                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except AWS_ERRORS as exc:
-            if not condition_failed(exc):
-                raise storage_error(f"could not store unit {unit.unit} of batch {unit.batch_id}", exc) from exc
+    def put_all(self, units: Sequence[UnitRecord], ttl: int) -> None:
+        """Stores up to 25 new units in one request, each replacing any record it had: only for units no attempt
+        can have touched yet (prepare's, before any is queued)."""
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
+                }
+            }
+            for unit in units
+        ]
+        what = f"store {len(units)} units of batch {units[0].batch_id if units else ''}"
+        for _ in range(_PUT_TRIES):
+            try:
+                answer = self._dynamodb.batch_write_item(RequestItems={self.table_name: requests})
+            except AWS_ERRORS as exc:
+                raise storage_error(f"could not {what}", exc) from exc
+            requests = answer.get("UnprocessedItems", {}).get(self.table_name, [])
+            if not requests:
+                return
+            time.sleep(_PUT_PAUSE_SECONDS)
+        raise StorageError(f"could not {what}: DynamoDB kept leaving {len(requests)} unprocessed")
 
     def get(self, batch_id: str, unit: int) -> UnitRecord | None:
         try:
