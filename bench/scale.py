@@ -1,11 +1,12 @@
 """Prepare and finalize at scale: wall time and peak RSS of each, in its own process, on a moto server.
 
-    python -m bench.scale --lines 10000 50000 100000 [--line-bytes 400]
+    python -m bench.scale --lines 10000 100000 1000000 --line-bytes 400 4000 [--unit-lines 50]
 
-Each size gets a fresh moto server; the input is streamed into S3, prepare runs in a child process,
-the work units run through the real executor against the simulator (not measured), then finalize
-runs in another child process. A child's peak RSS is its whole life's peak (ru_maxrss), so the
-growth from 10k to 100k lines is what the code holds, not the interpreter."""
+Each size gets a fresh moto server; the input is streamed into S3, prepare runs in a child process, the work units
+run through the real executor (which assembles parts as blocks finish) in another child against an upstream that
+answers in process, echoing the prompt as the simulator does, then finalize runs in a third child. A child's peak
+RSS is its whole life's peak (ru_maxrss), interpreter and libraries included, so the growth from 10k to 1M lines is
+what the code holds."""
 
 import argparse
 import json
@@ -26,32 +27,35 @@ from bench.common import wait_for_port
 from embedded.ports import free_port
 
 IDEAL_RSS_MB = 256
-BENCH_SETTINGS: dict[str, Any] = {
-    "max_lines_per_batch": 1_000_000,
-    "line_concurrency": 64,
-    "upstream_api_key_secret": "",
-}
+IDEAL_GROWTH_MB = 20
+BENCH_SETTINGS: dict[str, Any] = {"max_lines_per_batch": 1_000_000, "line_concurrency": 64}
+RUNNERS = 8
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 50_000, 100_000])
-    parser.add_argument("--line-bytes", type=int, default=400, help="approximate size of one input line")
-    parser.add_argument("--unit-lines", type=int, default=500, help="lines per work unit (the template's default: 50)")
+    parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--line-bytes", type=int, nargs="+", default=[400], help="approximate size of one line")
+    parser.add_argument("--unit-lines", type=int, default=50, help="lines per work unit (the template's default)")
     arguments = parser.parse_args()
     BENCH_SETTINGS["work_unit_lines"] = arguments.unit_lines
-    header = f"{'lines':>8} {'input MB':>9} {'prepare s':>10} {'prepare MB':>11} {'finalize s':>11} {'finalize MB':>12}"
-    print(f"{header}  (target: <= {IDEAL_RSS_MB} MB, flat)")
-    for lines in arguments.lines:
-        row = measure(lines, arguments.line_bytes)
-        print(
-            f"{lines:>8} {row['input_mb']:>9.1f} {row['prepare_s']:>10.1f} {row['prepare_mb']:>11.0f} "
-            f"{row['finalize_s']:>11.1f} {row['finalize_mb']:>12.0f}",
-            flush=True,
-        )
+    header = (
+        f"{'line B':>7} {'lines':>9} {'input MB':>9} {'prepare s':>10} {'prepare MB':>11} {'run s':>7} "
+        f"{'run MB':>7} {'parts':>6} {'finalize s':>11} {'finalize MB':>12} {'output MB':>10}"
+    )
+    print(f"{header}  (target: <= {IDEAL_RSS_MB} MB, at most {IDEAL_GROWTH_MB} MB more at 1M than at 10k)")
+    for line_bytes in arguments.line_bytes:
+        for lines in arguments.lines:
+            row = measure(lines, line_bytes)
+            print(
+                f"{line_bytes:>7} {lines:>9} {row['input_mb']:>9.1f} {row['prepare_s']:>10.1f} "
+                f"{row['prepare_mb']:>11.0f} {row['run_s']:>7.1f} {row['run_mb']:>7.0f} {row['parts']:>6} "
+                f"{row['finalize_s']:>11.1f} {row['finalize_mb']:>12.0f} {row['output_mb']:>10.1f}",
+                flush=True,
+            )
 
 
-def measure(lines: int, line_bytes: int) -> dict[str, float]:
+def measure(lines: int, line_bytes: int) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -64,20 +68,20 @@ def measure(lines: int, line_bytes: int) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / "input.jsonl"
             input_mb = _write_input(source, lines, line_bytes)
-            settings, batch_id = _setup(source, lines)
+            settings, batch_id = _setup(source)
+        row: dict[str, Any] = {"input_mb": input_mb}
         context = multiprocessing.get_context("spawn")
-        with context.Pool(1) as pool:
-            prepare_s, prepare_mb = pool.apply(_timed, ("prepare", settings, batch_id))
-        _run_units(settings, batch_id)
-        with context.Pool(1) as pool:
-            finalize_s, finalize_mb = pool.apply(_timed, ("finalize", settings, batch_id))
-        return {
-            "input_mb": input_mb,
-            "prepare_s": prepare_s,
-            "prepare_mb": prepare_mb,
-            "finalize_s": finalize_s,
-            "finalize_mb": finalize_mb,
-        }
+        for step in ("prepare", "run", "finalize"):
+            with context.Pool(1) as pool:
+                row[f"{step}_s"], row[f"{step}_mb"] = pool.apply(_timed, (step, settings, batch_id))
+        stores = Stores.from_settings(settings)
+        row["parts"] = len(list(stores.assembly.parts(batch_id)))
+        batch = stores.batches.get(batch_id)
+        assert batch is not None and batch.status == "completed", batch
+        assert batch.request_counts.completed == lines, batch.request_counts
+        output = stores.blobs.head(batch.output_key or "")
+        row["output_mb"] = output.size / 1024 / 1024 if output else 0.0
+        return row
     finally:
         server.kill()
         server.wait()
@@ -91,6 +95,7 @@ def _aws_environment(port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
     }
 
 
@@ -105,20 +110,18 @@ def _write_input(path: Path, lines: int, line_bytes: int) -> float:
     return path.stat().st_size / 1024 / 1024
 
 
-def _setup(source: Path, lines: int) -> tuple[Settings, str]:
+def _setup(source: Path) -> tuple[Settings, str]:
     """Deploys the template into the moto server and stores a batch whose input is the file; returns the
     settings of the deployed resources and the batch's id."""
     from batch_core.models.batch import Batch
-    from embedded.simulator import Simulator
     from embedded.template import deploy
 
-    simulator = Simulator().start()
-    stack = deploy(parameters={"UpstreamBaseUrl": simulator.base_url})
+    stack = deploy(parameters={"UpstreamBaseUrl": "http://upstream.invalid/v1"})
     deployed = {name.lower(): value for name, value in stack.environment().items()}
     settings = Settings(**{name: deployed[name] for name in Settings.model_fields if name in deployed} | BENCH_SETTINGS)
     stores = Stores.from_settings(settings)
     now = int(time.time())
-    batch_id = f"batch_bench{now:x}{lines}"
+    batch_id = f"batch_bench{now:x}{source.stat().st_size}"
     key = stores.blobs.input_key("bench", batch_id)
     with stores.blobs.writer(key) as writer, source.open("rb") as data:
         while chunk := data.read(8 * 1024 * 1024):
@@ -138,25 +141,44 @@ def _setup(source: Path, lines: int) -> tuple[Settings, str]:
     return settings, batch_id
 
 
-def _run_units(settings: Settings, batch_id: str) -> None:
+def _run_units(stores: Stores, settings: Settings, batch_id: str) -> None:
+    """Every unit once through the executor, eight at a time, as the executors would take them off the queue."""
     from batch_core.executor import run_work_unit
+    from batch_core.models.route import Route, RouteTable
     from batch_core.models.work_unit import WorkUnit
     from batch_core.upstream import Upstreams
 
-    stores = Stores.from_settings(settings)
-    upstreams = Upstreams.from_settings(settings, stores)
-    units = [WorkUnit(**unit.model_dump(include=set(WorkUnit.model_fields))) for unit in stores.units.list(batch_id)]
+    upstreams = Upstreams(RouteTable(routes=[Route(name="default", base_url="in-process")]), lambda _: _Echo())
+    fields = set(WorkUnit.model_fields)
 
     def run(unit: WorkUnit) -> float | None:
         deadline = time.monotonic() + 900
         return run_work_unit(stores, settings, unit, upstreams, delivery=f"bench-{unit.unit}", deadline=deadline)
 
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(run, units))
+    with ThreadPoolExecutor(RUNNERS) as pool:
+        units = (WorkUnit(**unit.model_dump(include=fields)) for unit in stores.units.list(batch_id))
+        for wait in pool.map(run, units):
+            assert wait is None, wait
+
+
+class _Echo:
+    """An upstream in this process: a chat completion repeating the prompt, as the simulator answers."""
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> Any:
+        from batch_core.upstream import UpstreamReply
+
+        prompt = body["messages"][-1]["content"]
+        answer = {
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Reply to: {prompt}"}}],
+            "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(prompt) // 4 + 3},
+        }
+        return UpstreamReply(status=200, body=json.dumps(answer).encode(), request_id="echo", retry_after=None)
 
 
 def _timed(step: str, settings: Settings, batch_id: str) -> tuple[float, float]:
-    """Runs prepare or finalize in this (fresh) process; returns seconds and peak RSS in MB."""
+    """Runs one step in this (fresh) process; returns seconds and peak RSS in MB."""
     from batch_core.finalize import finalize_batch
     from batch_core.prepare import prepare_batch
 
@@ -164,6 +186,8 @@ def _timed(step: str, settings: Settings, batch_id: str) -> tuple[float, float]:
     started = time.perf_counter()
     if step == "prepare":
         prepare_batch(stores, settings, batch_id)
+    elif step == "run":
+        _run_units(stores, settings, batch_id)
     else:
         finalize_batch(stores, settings, batch_id, "completed")
     return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

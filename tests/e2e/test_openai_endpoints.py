@@ -1,6 +1,7 @@
 """Every endpoint OpenAI's Batch API runs, through the `openai` package against the running stack: its lines
 validated by their own rules, its answers in the output file, its usage in the batch's."""
 
+import base64
 import io
 import json
 import time
@@ -11,7 +12,10 @@ import pytest
 from openai import OpenAI
 from openai.types import Batch
 
-from tests.e2e.conftest import KEY_A, RunningStack
+from tests.e2e.conftest import CONSOLE, KEY_A, RunningStack, chat_line
+
+CHAT = "/v1/chat/completions"
+BUCKETS = "/api/client/v1/files/buckets"
 
 
 @pytest.fixture
@@ -167,3 +171,66 @@ def test_output_expires_after_sets_when_the_output_and_error_files_expire(client
     with pytest.raises(openai.BadRequestError) as refused:
         _run(client, "/v1/embeddings", bodies, output_expires_after={"anchor": "created_at", "seconds": 60})
     assert refused.value.param == "output_expires_after.seconds"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "answer"),
+    [
+        ("/v1/responses", {"model": "gpt-4.1-mini", "input": "hello there"}, "response"),
+        ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "once", "max_tokens": 5}, "text_completion"),
+        ("/v1/moderations", {"model": "omni-moderation-latest", "input": "a kind word"}, None),
+    ],
+)
+def test_console_batches_run_each_endpoint_inline_and_sum_its_usage(
+    stack: RunningStack, client: OpenAI, endpoint: str, body: dict[str, Any], answer: str | None
+) -> None:
+    requests = [{"custom_id": f"c{n}", "body": body} for n in range(2)]
+    created = stack.call("POST", CONSOLE, body={"endpoint": endpoint, "requests": requests})
+    assert created.status == 201, created.body
+
+    ended = stack.wait(created.json()["id"])
+    results = stack.call("GET", f"{CONSOLE}/{ended['id']}/results").body.decode().splitlines()
+
+    bodies = [json.loads(line)["response"]["body"] for line in results]
+    assert (ended["status"], ended["endpoint"], ended["request_counts"]["completed"]) == ("completed", endpoint, 2)
+    assert [body.get("object") for body in bodies] == [answer, answer]
+    counted = [body.get("usage") or {} for body in bodies]
+    assert ended["usage"]["input_tokens"] == sum(u.get("input_tokens", u.get("prompt_tokens", 0)) for u in counted)
+    assert ended["usage"]["output_tokens"] == sum(
+        u.get("output_tokens", u.get("completion_tokens", 0)) for u in counted
+    )
+    assert (ended["usage"]["input_tokens"] > 0) == (answer is not None)
+    seen = client.batches.retrieve(ended["id"])
+    assert (seen.endpoint, seen.model, seen.request_counts.completed) == (endpoint, body["model"], 2)
+
+
+def test_a_retried_batch_names_its_source_to_the_openai_package(stack: RunningStack, client: OpenAI) -> None:
+    lines = [chat_line("fine", "hello"), chat_line("refused", "no [fault:400]")]
+    source = stack.call("POST", CONSOLE, body={"endpoint": CHAT, "requests": lines}).json()
+    stack.wait(source["id"])
+
+    retried = stack.call("POST", f"{CONSOLE}/{source['id']}/retry")
+    seen = client.batches.retrieve(retried.json()["id"])
+
+    assert retried.status == 201
+    assert seen.metadata == {"retry_of": source["id"]} and seen.request_counts.total == 1
+    assert seen.input_file_id is not None
+    assert [json.loads(line)["custom_id"] for line in client.files.content(seen.input_file_id).text.splitlines()] == [
+        "refused"
+    ]
+
+
+def test_a_batch_made_from_a_bucket_object_shows_its_input_as_a_file(stack: RunningStack, client: OpenAI) -> None:
+    data = "".join(json.dumps({**chat_line(f"b{n}", f"line {n}"), "url": CHAT}) + "\n" for n in range(3)).encode()
+    upload = {"fileName": "input.jsonl", "data": base64.b64encode(data).decode()}
+    key = stack.call("POST", f"{BUCKETS}/inputs/objects", body=upload).json()["file"]["key"]
+    created = stack.call(
+        "POST", CONSOLE, body={"endpoint": CHAT, "input_file": {"bucket_key": "inputs", "object_key": key}}
+    ).json()
+    stack.wait(created["id"])
+
+    seen = client.batches.retrieve(created["id"])
+
+    assert (seen.status, seen.request_counts.completed) == ("completed", 3)
+    assert seen.input_file_id is not None
+    assert client.files.content(seen.input_file_id).read() == data
