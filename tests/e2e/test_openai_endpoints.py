@@ -234,3 +234,28 @@ def test_a_batch_made_from_a_bucket_object_shows_its_input_as_a_file(stack: Runn
     assert (seen.status, seen.request_counts.completed) == ("completed", 3)
     assert seen.input_file_id is not None
     assert client.files.content(seen.input_file_id).read() == data
+
+
+def test_a_v1_file_of_more_than_50000_requests_fails_with_openais_too_many_tasks(client: OpenAI) -> None:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    lines = ({"custom_id": f"r{n}", "method": "POST", "url": CHAT, "body": body} for n in range(50_001))
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    # Larger than one API request may carry: through the Uploads API, in 4 MiB parts.
+    upload = client.uploads.create(
+        bytes=len(data), filename="many.jsonl", mime_type="application/jsonl", purpose="batch"
+    )
+    pieces = [data[start : start + 4 * 1024 * 1024] for start in range(0, len(data), 4 * 1024 * 1024)]
+    parts = [client.uploads.parts.create(upload.id, data=piece).id for piece in pieces]
+    uploaded = client.uploads.complete(upload.id, part_ids=parts).file
+    assert uploaded is not None
+    batch = client.batches.create(input_file_id=uploaded.id, endpoint=CHAT, completion_window="24h")
+
+    deadline = time.monotonic() + 120
+    while batch.status not in ("completed", "failed") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        batch = client.batches.retrieve(batch.id)
+
+    assert batch.status == "failed" and batch.errors is not None and batch.errors.data is not None
+    assert [(error.code, error.line) for error in batch.errors.data] == [("too_many_tasks", 50_001)]
+    assert batch.errors.data[0].message == "the batch has more than 50,000 lines, the limit"
+    assert batch.request_counts is not None and batch.request_counts.total == 0

@@ -18,25 +18,36 @@ BAD_FILES = [
     (
         f"{_line('a')}\n{{not json\n".encode(),
         "line 2: is not valid JSON (Expecting property name enclosed in double quotes)",
+        "invalid_json_line",
     ),
     (
         f"{_line('a')}\n{_line('b', '/v1/embeddings')}\n".encode(),
         "line 2: url must be the batch's endpoint /v1/chat/completions",
+        "url_mismatch",
     ),
-    (f"{_line('a')}\n\n{_line('a')}\n".encode(), "line 3: custom_id 'a' duplicates line 1"),
-    (b"\n\n", "the batch has no lines; it needs at least one"),
-    ("".join(_line(f"n{n}") + "\n" for n in range(101)).encode(), "the batch has more than 100 lines, the limit"),
-    (_line("a").encode() + b"\n" + b'{"custom_id": "\xff\xfe"}\n', "line 2: is not UTF-8 text (byte 16)"),
+    (f"{_line('a')}\n\n{_line('a')}\n".encode(), "line 3: custom_id 'a' duplicates line 1", "duplicate_custom_id"),
+    (b"\n\n", "the batch has no lines; it needs at least one", "empty_file"),
+    (
+        "".join(_line(f"n{n}") + "\n" for n in range(101)).encode(),
+        "the batch has more than 100 lines, the limit",
+        "too_many_tasks",
+    ),
+    (
+        _line("a").encode() + b"\n" + b'{"custom_id": "\xff\xfe"}\n',
+        "line 2: is not UTF-8 text (byte 16)",
+        "invalid_json_line",
+    ),
     (
         json.dumps({"method": "POST", "url": "/v1/chat/completions", "body": chat_line("", "x")["body"]}).encode(),
         "line 1: custom_id is required in an input file",
+        "invalid_input",
     ),
 ]
 
 
-@pytest.mark.parametrize(("data", "message"), BAD_FILES, ids=[message[:30] for _, message in BAD_FILES])
+@pytest.mark.parametrize(("data", "message", "code"), BAD_FILES, ids=[message[:30] for _, message, _ in BAD_FILES])
 def test_a_bad_input_file_fails_the_batch_naming_the_line_and_queues_nothing(
-    console: Console, system: LocalSystem, data: bytes, message: str
+    console: Console, system: LocalSystem, data: bytes, message: str, code: str
 ) -> None:
     key = console.call(
         "POST", f"{BUCKETS}/in/objects", {"fileName": "bad.jsonl", "data": base64.b64encode(data).decode()}
@@ -49,7 +60,7 @@ def test_a_bad_input_file_fails_the_batch_naming_the_line_and_queues_nothing(
 
     assert batch["status"] == "failed"
     assert batch["error_message"] == message
-    assert batch["errors"][0]["message"] == message and batch["errors"][0]["code"] == "invalid_input"
+    assert batch["errors"][0]["message"] == message and batch["errors"][0]["code"] == code
     queued = boto3.client("sqs").get_queue_attributes(
         QueueUrl=queue_url(system, "WorkQueue"),
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],

@@ -174,7 +174,7 @@ def test_a_transient_dynamodb_error_while_rejecting_an_input_still_fails_it_nami
     assert _first_run(system, batch["id"], "RejectInput")[:5] == FAILED_ONCE
     assert batch["status"] == "failed" and batch["error_message"] == message
     assert [(error["code"], error["line"], error["message"]) for error in batch["errors"]] == [
-        ("invalid_input", 2, message)
+        ("invalid_json_line", 2, message)
     ]
 
 

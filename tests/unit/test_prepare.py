@@ -53,7 +53,7 @@ def test_a_bad_line_in_a_file_is_rejected_naming_line_and_field_and_nothing_is_q
         prepare_batch(stores, SETTINGS, batch.id)
 
     assert rejected.value.as_error() == {
-        "code": "invalid_input",
+        "code": "url_mismatch",
         "message": "line 2: url must be the batch's endpoint /v1/chat/completions",
         "line": 2,
         "param": "url",

@@ -8,19 +8,22 @@ class BatchError(Exception):
 
 
 class InvalidInput(BatchError):
-    """The request or an input line is wrong; the message names the line and the field."""
+    """The request or an input line is wrong; the message names the line and the field. `code` is OpenAI's for a
+    batch's input where it has one (`invalid_json_line`, `duplicate_custom_id`, `url_mismatch`, `empty_file`,
+    `too_many_tasks`), else `invalid_input`."""
 
-    def __init__(self, message: str, *, line: int | None = None, param: str | None = None):
+    def __init__(self, message: str, *, line: int | None = None, param: str | None = None, code: str = "invalid_input"):
         super().__init__(message)
         self.message = message
         self.line = line
         self.param = param
+        self.code = code
         # What it lists: itself, unless it gathers several lines.
         self.problems: list[InvalidInput] = [self]
 
     def as_error(self) -> dict[str, Any]:
         """The error object a failed batch lists (OpenAI's `errors.data` entry)."""
-        return {"code": "invalid_input", "message": self.message, "line": self.line, "param": self.param}
+        return {"code": self.code, "message": self.message, "line": self.line, "param": self.param}
 
 
 class InvalidLines(InvalidInput):
@@ -31,7 +34,7 @@ class InvalidLines(InvalidInput):
         summary = problems[0].message if total == 1 else f"{listed} ({total} lines are invalid)"
         if total > len(problems):
             summary = f"{listed} ({total} lines are invalid; the first {len(problems)} are listed)"
-        super().__init__(summary, line=problems[0].line, param=problems[0].param)
+        super().__init__(summary, line=problems[0].line, param=problems[0].param, code=problems[0].code)
         self.problems = problems
         self.total = total
 
@@ -103,16 +106,10 @@ class QuotaExceeded(InvalidInput):
             f"quota {quota} exceeded: {in_use:,} in use of {limit:,} and this batch needs {requested:,}; "
             "try again once batches in progress have ended, or ask for a higher quota",
             param=quota,
+            # OpenAI's code for a batch past its enqueued-token limit; the other quotas are this service's own.
+            code="token_limit_exceeded" if quota == "enqueued_tokens" else "quota_exceeded",
         )
         self.quota, self.limit, self.in_use, self.requested = quota, limit, in_use, requested
-
-    @property
-    def code(self) -> str:
-        # OpenAI's code for a batch past its enqueued-token limit; the other quotas are this service's own.
-        return "token_limit_exceeded" if self.quota == "enqueued_tokens" else "quota_exceeded"
-
-    def as_error(self) -> dict[str, Any]:
-        return {**super().as_error(), "code": self.code}
 
     def details(self) -> dict[str, Any]:
         return {"name": self.quota, "limit": self.limit, "in_use": self.in_use, "requested": self.requested}

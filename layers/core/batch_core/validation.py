@@ -34,9 +34,13 @@ def read_line(raw: bytes, number: int | None, endpoint: str) -> RequestLine:
     try:
         entry = strict_json.loads(raw, MAX_LINE_DEPTH)
     except JsonProblem as problem:
-        raise _rejection(number, render_path(problem.path) or None, problem.problem) from problem
+        # A line that does not read as JSON at all is OpenAI's invalid_json_line; a value inside it that this
+        # service refuses (a lone surrogate, too deep, too long a number) names its field instead.
+        field = render_path(problem.path) or None
+        code = "invalid_input" if field else "invalid_json_line"
+        raise _rejection(number, field, problem.problem, code) from problem
     if not isinstance(entry, dict):
-        raise _rejection(number, None, "must be a JSON object")
+        raise _rejection(number, None, "must be a JSON object", "invalid_json_line")
     if "body" not in entry:
         raise _rejection(number, "body", "is required: a line is {custom_id, method, url, body}")
     return _request_line(entry, number, endpoint)
@@ -154,7 +158,7 @@ class LineValidator:
         if self.invalid:
             raise InvalidLines(self.problems, self.invalid)
         if self.count == 0:
-            raise InvalidInput("the batch has no lines; it needs at least one", param="requests")
+            raise InvalidInput("the batch has no lines; it needs at least one", param="requests", code="empty_file")
         return self.count
 
     @classmethod
@@ -181,12 +185,15 @@ class LineValidator:
                 "OpenAI's limit for an embeddings batch",
                 line=number,
                 param="body.input",
+                code="too_many_tasks",
             )
 
     def _count(self, number: int) -> None:
         self.count += 1
         if self.count > self.max_lines:
-            raise InvalidInput(f"the batch has more than {self.max_lines} lines, the limit", line=number)
+            raise InvalidInput(
+                f"the batch has more than {self.max_lines:,} lines, the limit", line=number, code="too_many_tasks"
+            )
 
     def _reject(self, rejected: InvalidInput) -> None:
         self.invalid += 1
@@ -200,7 +207,7 @@ class LineValidator:
             return
         first = self._custom_ids.first_line(custom_id, number)
         if first is not None:
-            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {first}")
+            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {first}", "duplicate_custom_id")
 
 
 def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> RequestLine:
@@ -210,7 +217,7 @@ def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> R
     if entry.get("method", "POST") != "POST":
         raise _rejection(number, "method", "must be POST")
     if entry.get("url", endpoint) != endpoint:
-        raise _rejection(number, "url", f"must be the batch's endpoint {endpoint}")
+        raise _rejection(number, "url", f"must be the batch's endpoint {endpoint}", "url_mismatch")
     custom_id = entry.get("custom_id")
     if custom_id is not None and (
         not isinstance(custom_id, str) or not custom_id or len(custom_id) > MAX_CUSTOM_ID_CHARS
@@ -225,6 +232,6 @@ def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> R
     return RequestLine(custom_id=custom_id, url=endpoint, body=body)
 
 
-def _rejection(number: int | None, field: str | None, problem: str) -> InvalidInput:
+def _rejection(number: int | None, field: str | None, problem: str, code: str = "invalid_input") -> InvalidInput:
     subject = " ".join(part for part in (f"line {number}:" if number else "", field or "") if part)
-    return InvalidInput(f"{subject} {problem}".strip(), line=number, param=field)
+    return InvalidInput(f"{subject} {problem}".strip(), line=number, param=field, code=code)
