@@ -37,13 +37,26 @@ def iter_lines(
     units: Callable[[UnitRecord], bool] | None = None,
 ) -> Iterator[LineView]:
     """Every line of the chosen units; a unit's outputs are read once, its input only for lines that did not run."""
+    for _, lines in iter_units(stores, batch, first_unit=first_unit, last_unit=last_unit, units=units):
+        yield from lines
+
+
+def iter_units(
+    stores: Stores,
+    batch: Batch,
+    *,
+    first_unit: int = 0,
+    last_unit: int | None = None,
+    units: Callable[[UnitRecord], bool] | None = None,
+) -> Iterator[tuple[UnitRecord, Iterator[LineView]]]:
+    """The chosen units in order, each with its lines, as `iter_lines` reads them."""
     chosen = (
         unit
         for unit in stores.units.list(batch.id, first_unit=first_unit, last_unit=last_unit)
         if units is None or units(unit)
     )
     for unit, outputs in _with_outputs(stores, chosen):
-        yield from unit_lines(stores, batch, unit, outputs)
+        yield unit, unit_lines(stores, batch, unit, outputs)
 
 
 def unit_lines(stores: Stores, batch: Batch, unit: UnitRecord, outputs: list[bytes]) -> Iterator[LineView]:

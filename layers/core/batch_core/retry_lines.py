@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from batch_core.dal.stores import Stores
 from batch_core.inputs import read_unit_lines
-from batch_core.line_views import iter_lines
+from batch_core.line_views import iter_units
 from batch_core.models.batch import Batch
 
 RETRIED_STATUSES = ("failed", "expired", "cancelled")
@@ -14,10 +14,7 @@ RETRIED_STATUSES = ("failed", "expired", "cancelled")
 
 def unsucceeded_lines(stores: Stores, batch: Batch) -> Iterator[bytes]:
     """Each line to run again, as a stored input line; a unit whose lines all succeeded is not read."""
-    for unit in stores.units.list(batch.id):
-        if unit.n_succeeded >= unit.count:
-            continue
-        views = iter_lines(stores, batch, first_unit=unit.unit, last_unit=unit.unit)
+    for unit, views in iter_units(stores, batch, units=lambda unit: unit.n_succeeded < unit.count):
         kept = {view.index for view in views if view.status not in RETRIED_STATUSES}
         for line in read_unit_lines(stores, batch, unit, skip=kept):
             if line.request is None:
