@@ -1,6 +1,9 @@
 """The workflow's decisions on in-memory stores: await, finalize, expire or end; cancel sweeps; one finisher."""
 
 import time
+from typing import Any
+
+import pytest
 
 from batch_core.batches import cancel_batch
 from batch_core.finalize import finalize_batch
@@ -133,3 +136,29 @@ def test_a_failure_ends_an_active_batch_and_leaves_an_ended_one_as_it_was() -> N
     assert (failed.status, failed.error_message, failed.errors) == ("failed", "it broke", errors)
     assert failed.failed_at is not None
     assert current(stores, finished).error_message is None
+
+
+def test_a_cancel_sweep_closes_forty_units_to_a_write_and_a_group_that_changed_meanwhile_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    batch = prepared(stores, [f"p{n}" for n in range(300)])
+    run(stores, stores.queue.sent[50])
+    cancel_batch(stores, TENANT, batch.id)
+    writes: list[int] = []
+    close = stores.units.close
+
+    def counted(units: Any, **options: Any) -> bool:
+        writes.append(len(units))
+        if len(writes) == 2:
+            # An attempt took a unit of the second group after the sweep read it: the group is refused as a whole.
+            stores.units.claim(batch.id, 60, now=int(time.time()), lease_seconds=SETTINGS.lease_seconds)
+        return close(units, **options)
+
+    monkeypatch.setattr(stores.units, "close", counted)
+    check_batch(stores, SETTINGS, batch.id)
+
+    assert writes == [40, 40, *[1] * 39, 19]
+    states = {unit.unit: unit.state for unit in stores.units.list(batch.id)}
+    assert (states.pop(50), states.pop(60), set(states.values())) == ("done", "running", {"cancelled"})
+    assert current(stores, batch).request_counts == RequestCounts(total=300, completed=3, cancelled=294)

@@ -99,7 +99,7 @@ def save_attempt(
         block=batch.block_of(unit.unit),
         ttl=settings.batch_ttl(batch.expires_at),
         lines={"succeeded": len(succeeded), "failed": len(results) - len(succeeded)},
-        unit_ended=done,
+        units_ended=int(done),
         output_bytes=sum(len(lines[result.index]) for result in succeeded),
         error_bytes=sum(len(lines[result.index]) for result in results if result.status != "succeeded"),
     )

@@ -12,7 +12,7 @@ def ended_unit(stores: Stores, unit: int, block: int, **lines: int) -> None:
     )
     claimed = stores.units.claim("batch_1", unit, now=NOW, lease_seconds=10)
     assert claimed is not None
-    change = block_change(unit_ended=True, output_bytes=10, **lines).model_copy(update={"block": block})
+    change = block_change(units_ended=1, output_bytes=10, **lines).model_copy(update={"block": block})
     assert stores.units.record_attempt(claimed, AttemptRecord(finished={unit: "succeeded"}, block=change))
 
 

@@ -111,7 +111,7 @@ def test_an_attempt_saves_its_lines_with_the_batch_counters(stores: Stores) -> N
     partly = stores.units.get("batch_1", 0)
     again = stores.units.claim("batch_1", 0, now=NOW, lease_seconds=10)
     assert again is not None
-    last = block_change(succeeded=1, output_bytes=60, unit_ended=True)
+    last = block_change(succeeded=1, output_bytes=60, units_ended=1)
     stores.units.record_attempt(
         again, AttemptRecord(finished={2: "succeeded"}, outputs_key="p2", usage=usage(1, 2), block=last)
     )
@@ -161,14 +161,14 @@ def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None
     pending = stores.units.get("batch_1", 0)
     running = stores.units.claim("batch_1", 1, now=NOW, lease_seconds=10)
     assert pending is not None and running is not None
-    cancelled, expired = block_change(cancelled=2, unit_ended=True), block_change(expired=3, unit_ended=True)
+    cancelled, expired = block_change(cancelled=2, units_ended=1), block_change(expired=3, units_ended=1)
 
     closed = [
-        stores.units.close(pending, to=UnitState.CANCELLED, block=cancelled),
-        stores.units.close(pending, to=UnitState.CANCELLED, block=cancelled),
+        stores.units.close([pending], to=UnitState.CANCELLED, blocks=[cancelled]),
+        stores.units.close([pending], to=UnitState.CANCELLED, blocks=[cancelled]),
     ]
-    not_cancelled = stores.units.close(running, to=UnitState.CANCELLED, block=cancelled)
-    was_expired = stores.units.close(running, to=UnitState.EXPIRED, block=expired)
+    not_cancelled = stores.units.close([running], to=UnitState.CANCELLED, blocks=[cancelled])
+    was_expired = stores.units.close([running], to=UnitState.EXPIRED, blocks=[expired])
 
     assert (closed, not_cancelled, was_expired) == ([True, False], False, True)
     assert [(unit.state, unit.attempt) for unit in stores.units.list("batch_1")] == [("cancelled", 2), ("expired", 2)]
@@ -176,6 +176,30 @@ def test_closing_a_unit_counts_its_unfinished_lines_once(stores: Stores) -> None
     assert batch is not None and batch.request_counts == RequestCounts(total=6, completed=1, cancelled=2, expired=3)
     block = stores.assembly.block("batch_1", 0)
     assert block is not None and (block.succeeded, block.cancelled, block.expired, block.units_ended) == (1, 2, 3, 2)
+
+
+def test_units_close_together_or_not_at_all(stores: Stores) -> None:
+    stores.batches.put_new(new_batch(total=12))
+    stores.units.put_all([new_unit(number) for number in range(4)], ttl=NOW)
+    units = list(stores.units.list("batch_1"))
+    changed = stores.units.claim("batch_1", 3, now=NOW, lease_seconds=10)
+    assert changed is not None
+    blocks = [
+        block_change(cancelled=6, units_ended=2),
+        block_change(cancelled=3, units_ended=1).model_copy(update={"block": 1}),
+    ]
+
+    refused = stores.units.close(units[1:], to=UnitState.CANCELLED, blocks=blocks)
+    closed = stores.units.close(units[:3], to=UnitState.CANCELLED, blocks=blocks)
+
+    assert (refused, closed) == (False, True)
+    assert [unit.state for unit in stores.units.list("batch_1")] == ["cancelled", "cancelled", "cancelled", "running"]
+    batch = stores.batches.get("batch_1")
+    assert batch is not None and batch.request_counts == RequestCounts(total=12, cancelled=9)
+    assert [(block.block, block.cancelled, block.units_ended) for block in stores.assembly.blocks("batch_1")] == [
+        (0, 6, 2),
+        (1, 3, 1),
+    ]
 
 
 def test_units_are_stored_25_to_a_request_each_replacing_what_was_there(stores: Stores) -> None:
@@ -206,9 +230,9 @@ def test_units_list_in_order_within_a_range(stores: Stores) -> None:
     assert stores.units.get("batch_1", 7) is None
 
 
-def block_change(*, unit_ended: bool = False, output_bytes: int = 0, error_bytes: int = 0, **lines: int) -> BlockChange:
+def block_change(*, units_ended: int = 0, output_bytes: int = 0, error_bytes: int = 0, **lines: int) -> BlockChange:
     return BlockChange(
-        block=0, ttl=NOW, lines=lines, unit_ended=unit_ended, output_bytes=output_bytes, error_bytes=error_bytes
+        block=0, ttl=NOW, lines=lines, units_ended=units_ended, output_bytes=output_bytes, error_bytes=error_bytes
     )
 
 

@@ -22,7 +22,7 @@ class FakeAssemblyStore:
             data = found.model_dump()
             for status, count in change.lines.items():
                 data[status] += count
-            data["units_ended"] += int(change.unit_ended)
+            data["units_ended"] += change.units_ended
             data["output_bytes"] += change.output_bytes
             data["error_bytes"] += change.error_bytes
             self.blocks_by_key[batch_id, change.block] = Block.model_validate(data)

@@ -1,5 +1,6 @@
 """The work queue and the workflow as recorders: what was sent, requeued, delayed, started and signalled."""
 
+import bisect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,10 +30,12 @@ class FakeWorkQueue:
         self._lock = threading.Lock()
 
     def send(self, units: Iterable[WorkUnit]) -> int:
+        """`sent` stays in batch and unit order, whatever threads sent them: a standard queue promises no order,
+        and a test picks a unit's message by its place."""
         count = 0
         for unit in units:
             with self._lock:
-                self.sent.append(unit.model_copy(deep=True))
+                bisect.insort(self.sent, unit.model_copy(deep=True), key=lambda sent: (sent.batch_id, sent.unit))
             count += 1
         return count
 

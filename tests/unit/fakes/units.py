@@ -84,15 +84,22 @@ class FakeUnitStore:
             self._assembly.add(unit.batch_id, record.block)
             return True
 
-    def close(self, unit: UnitRecord, *, to: UnitState, block: BlockChange) -> bool:
+    def close(self, units: Sequence[UnitRecord], *, to: UnitState, blocks: Sequence[BlockChange]) -> bool:
         with self._lock:
-            found = self.records.get((unit.batch_id, unit.unit))
-            if found is None or found.attempt != unit.attempt or found.state not in unit_sources(to):
-                return False
-            self._save(found, state=to, attempt=found.attempt + 1, waiting=0)
-            deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
-            self._add_counts(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
-            self._assembly.add(unit.batch_id, block)
+            found = [self.records.get((unit.batch_id, unit.unit)) for unit in units]
+            for unit, stored in zip(units, found, strict=True):
+                if stored is None or stored.attempt != unit.attempt or stored.state not in unit_sources(to):
+                    return False
+            for stored in found:
+                assert stored is not None
+                self._save(stored, state=to, attempt=stored.attempt + 1, waiting=0)
+            deltas = {
+                CLOSED_UNIT_COUNTERS[to]: sum(len(unit.unfinished) for unit in units),
+                "lines_waiting": -sum(unit.waiting for unit in units),
+            }
+            self._add_counts(units[0].batch_id, {name: delta for name, delta in deltas.items() if delta})
+            for block in blocks:
+                self._assembly.add(units[0].batch_id, block)
             return True
 
     def _save(self, found: UnitRecord, **changes: object) -> UnitRecord:

@@ -20,7 +20,7 @@ class AssemblyStore:
     def block_update(self, batch_id: str, change: BlockChange) -> dict[str, Any]:
         """A transaction item that adds `change` to its block, creating the block's record if it has none."""
         deltas: dict[str, int] = {status: count for status, count in change.lines.items() if count}
-        deltas.update(output_bytes=change.output_bytes, error_bytes=change.error_bytes, units_ended=change.unit_ended)
+        deltas.update(output_bytes=change.output_bytes, error_bytes=change.error_bytes, units_ended=change.units_ended)
         deltas = {name: int(delta) for name, delta in deltas.items() if delta}
         names = {"#batch": "batch_id", "#block": "block", "#ttl": "ttl", **{f"#{name}": name for name in deltas}}
         values = {":batch": value(batch_id), ":block": value(change.block), ":ttl": value(change.ttl)}

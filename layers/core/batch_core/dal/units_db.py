@@ -161,26 +161,36 @@ class UnitStore:
             items.append(self._batches.counters_update(unit.batch_id, deltas, waiting_since=since))
         return self._transact(items, unit)
 
-    def close(self, unit: UnitRecord, *, to: UnitState, block: BlockChange) -> bool:
-        """Moves an unfinished unit to `to` (cancelled or expired) from a state the status table allows; its
-        unfinished lines count under the batch counter of that state. False when the unit was not in such a
-        state or changed meanwhile: the condition on `attempt` makes a concurrent attempt's results (or this
-        close) lose cleanly."""
-        condition, values = one_of("#state", unit_sources(to), "from")
-        values.update({":to": value(to), ":attempt": value(unit.attempt), ":one": value(1), ":zero": value(0)})
-        unit_update = {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
-                "UpdateExpression": "SET #state = :to, waiting = :zero ADD attempt :one",
-                "ConditionExpression": f"attempt = :attempt AND {condition}",
-                "ExpressionAttributeNames": _STATE,
-                "ExpressionAttributeValues": values,
-            }
+    def close(self, units: Sequence[UnitRecord], *, to: UnitState, blocks: Sequence[BlockChange]) -> bool:
+        """Moves unfinished units of one batch to `to` (cancelled or expired) from a state the status table allows,
+        all or none, in one transaction with their blocks' changes; their unfinished lines count under the batch
+        counter of that state. False when a unit was not in such a state or changed meanwhile: the condition on
+        `attempt` makes a concurrent attempt's results (or this close) lose cleanly. At most 40 units, so the
+        transaction stays within DynamoDB's 100 items."""
+        condition, states = one_of("#state", unit_sources(to), "from")
+        items: list[dict[str, Any]] = []
+        for unit in units:
+            values = {**states, ":to": value(to), ":attempt": value(unit.attempt), ":one": value(1), ":zero": value(0)}
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": to_attributes(keys.unit_key(unit.batch_id, unit.unit)),
+                        "UpdateExpression": "SET #state = :to, waiting = :zero ADD attempt :one",
+                        "ConditionExpression": f"attempt = :attempt AND {condition}",
+                        "ExpressionAttributeNames": _STATE,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        batch_id = units[0].batch_id
+        deltas = {
+            CLOSED_UNIT_COUNTERS[to]: sum(len(unit.unfinished) for unit in units),
+            "lines_waiting": -sum(unit.waiting for unit in units),
         }
-        deltas = {CLOSED_UNIT_COUNTERS[to]: len(unit.unfinished), "lines_waiting": -unit.waiting}
-        counts = self._batches.counters_update(unit.batch_id, {name: delta for name, delta in deltas.items() if delta})
-        return self._transact([unit_update, counts, self._assembly.block_update(unit.batch_id, block)], unit)
+        items.append(self._batches.counters_update(batch_id, {name: delta for name, delta in deltas.items() if delta}))
+        items.extend(self._assembly.block_update(batch_id, block) for block in blocks)
+        return self._transact(items, units[0])
 
     @property
     def _dynamodb(self) -> Any:

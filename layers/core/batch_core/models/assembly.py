@@ -43,7 +43,7 @@ class BlockChange(BaseModel):
     block: int
     ttl: int
     lines: dict[BlockStatus, int] = {}
-    unit_ended: bool = False
+    units_ended: int = 0
     output_bytes: int = 0
     error_bytes: int = 0
 
