@@ -60,6 +60,8 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
         Patch(DynamoResult, "execute_result", moto_fixes.items_as_plain_json),
         Patch(SQSBackend, "is_message_valid_based_on_retention_period", moto_fixes.retention_period_alone),
         Patch(Queue, "messages", moto_fixes.fair_queue_order),
+        Patch(SQSBackend, "send_message", moto_fixes.sending_without_counting),
+        Patch(Queue, "attributes", moto_fixes.attributes_counted_unless_sending),
         Patch(SQSBackend, "receive_message", moto_fixes.fair_receive),
         Patch(LambdaSimpleBackend, "invoke", lambdas.moto_invoke),
     )

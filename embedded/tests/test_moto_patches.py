@@ -199,6 +199,24 @@ def test_a_poller_that_deletes_each_message_before_the_next_still_alternates_bet
     assert served == ["big-0", "small-0", "big-1", "small-1", "big-2", "big-3"]
 
 
+def test_a_queue_counts_its_messages_when_asked_though_sending_does_not_count_them(lambdas: LocalLambdas) -> None:
+    with moto_patches(lambdas), mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+        fifo = sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        for start in range(0, 200, 10):
+            entries = [{"Id": str(n), "MessageBody": f"m{start + n}"} for n in range(10)]
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        with pytest.raises(ClientError, match="MessageGroupId"):
+            sqs.send_message(QueueUrl=fifo, MessageBody="no group")
+
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+    assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesNotVisible"]) == ("190", "10")
+    assert counts["VisibilityTimeout"] == "60"
+
+
 def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLambdas) -> None:
     before = _attributes()
 
@@ -218,6 +236,8 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
         "Queue.messages",
+        "SQSBackend.send_message",
+        "Queue.attributes",
         "SQSBackend.receive_message",
         "LambdaSimpleBackend.invoke",
         "moto.dynamodb.models.copy",
