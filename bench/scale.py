@@ -2,11 +2,11 @@
 
     python -m bench.scale --lines 10000 100000 1000000 --line-bytes 400 4000 [--unit-lines 50]
 
-Each size gets a fresh moto server (with the local stack's fixes, bench/moto_server.py); the input is streamed into S3, prepare runs in a child process, the work units
-run through the real executor (which assembles parts as blocks finish) in another child against an upstream that
-answers in process, echoing the prompt as the simulator does, then finalize runs in a third child. A child's peak
-RSS is its whole life's peak (ru_maxrss), interpreter and libraries included, so the growth from 10k to 1M lines is
-what the code holds."""
+Each size gets a fresh moto server (with the local stack's fixes to moto, bench/moto_server.py); the input is
+streamed into S3, prepare runs in a child process, the work units run through the real executor (which assembles
+parts as blocks finish) in another child against an upstream that answers in process, echoing the prompt as the
+simulator does, then finalize runs in a third child. A child's peak RSS is its whole life's peak (ru_maxrss),
+interpreter and libraries included, so the growth from 10k to 1M lines is what the code holds."""
 
 import argparse
 import json

@@ -4,6 +4,7 @@ Finalize then assembles only what is left and joins the parts server side, so it
 of parts, not of lines."""
 
 from collections.abc import Iterator
+from itertools import islice
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import StorageError
@@ -17,6 +18,9 @@ from batch_core.settings import Settings
 PART_BYTES = 8 * 1024 * 1024
 # A part's blocks are claimed in the transaction that records it, which holds at most 100 items.
 MAX_PART_BLOCKS = 90
+# The parts one unit's end assembles at most, so an executor spends seconds on it, not its invocation: a long run
+# that finished at once (behind a slow unit) is left to later ends and to finalize.
+MAX_PARTS_AFTER_A_UNIT = 4
 _REST_TRIES = 20
 
 
@@ -34,7 +38,8 @@ def assemble_after(stores: Stores, settings: Settings, batch: Batch, unit: int) 
         first -= 1
     while last + 1 in complete:
         last += 1
-    for blocks in _cut([complete[n] for n in range(first, last + 1)], everything=False):
+    parts = _cut([complete[n] for n in range(first, last + 1)], everything=False)
+    for blocks in islice(parts, MAX_PARTS_AFTER_A_UNIT):
         _assemble(stores, settings, batch, blocks)
 
 

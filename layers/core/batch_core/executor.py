@@ -116,7 +116,11 @@ def save_attempt(
         return False
     if done:
         signal_if_finished(stores, batch.id)
-        assemble_after(stores, settings, batch, unit.unit)
+        try:
+            assemble_after(stores, settings, batch, unit.unit)
+        except StorageError as failed:
+            # The attempt is saved: what this did not assemble, a later unit's end or finalize will.
+            logger.warning("assembly put off", extra={"batch_id": batch.id, "unit": unit.unit, "error": str(failed)})
     return True
 
 
