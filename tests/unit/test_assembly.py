@@ -169,3 +169,25 @@ def test_a_finalize_that_crashes_halfway_and_runs_again_writes_the_same_files(
     assert (stores.blobs.get(ended.output_key or ""), stores.blobs.get(ended.error_key or "")) == expected
     assert lines_of(stores, ended.error_key) == [("c3", "code_400")]
     assert stores.blobs.open_uploads() == []
+
+
+def test_an_assembly_that_fails_after_a_unit_leaves_its_attempt_saved_and_finalize_assembles_the_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    prompts = [f"p{n}" for n in range(12)]
+    batch = prepared(stores, prompts)
+    upstream = TableUpstream({prompt: [answered(ANSWER)] for prompt in prompts})
+
+    def unreachable(*_: object) -> None:
+        raise StorageError("could not write a part")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(assembly, "_assemble", unreachable)
+        waits = [run(stores, message, upstream) for message in stores.queue.sent]
+    finalize_batch(stores, SETTINGS, batch.id, "completed")
+
+    ended = current(stores, batch)
+    assert waits == [None] * 4 and ended.request_counts.completed == 12
+    assert [(part.first_block, part.end_block) for part in stores.assembly.parts(batch.id)] == [(0, 2)]
+    assert lines_of(stores, ended.output_key) == [(f"c{n}", None) for n in range(12)]
