@@ -15,6 +15,8 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
+from moto.s3.models import FakeKey
+from moto.s3.responses import S3Response
 from moto.sqs.models import Queue, SQSBackend
 
 from embedded import moto_fixes
@@ -58,6 +60,8 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
         Patch(Table, "query", moto_fixes.one_partition_queried),
         Patch(dynamodb_models, "copy", moto_fixes.tables_by_reference),
         Patch(DynamoResult, "execute_result", moto_fixes.items_as_plain_json),
+        Patch(S3Response, "get_object", moto_fixes.ranges_read_alone),
+        Patch(FakeKey, "value", moto_fixes.values_windowed_for_ranges),
         Patch(SQSBackend, "is_message_valid_based_on_retention_period", moto_fixes.retention_period_alone),
         Patch(Queue, "messages", moto_fixes.fair_queue_order),
         Patch(SQSBackend, "send_message", moto_fixes.sending_without_counting),

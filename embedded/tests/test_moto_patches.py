@@ -12,6 +12,8 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
+from moto.s3.models import FakeKey
+from moto.s3.responses import S3Response
 from moto.sqs.models import Queue, SQSBackend
 
 from embedded.lambdas import LocalLambdas
@@ -27,7 +29,17 @@ ITEM = {
     "parts": {"L": [{"S": "part-a"}]},
     "flags": {"M": {"done": {"BOOL": True}, "note": {"NULL": True}}},
 }
-PATCHED_OWNERS = (DynamoDBBackend, Table, DynamoResult, SQSBackend, Queue, LambdaSimpleBackend, dynamodb_models)
+PATCHED_OWNERS = (
+    DynamoDBBackend,
+    Table,
+    DynamoResult,
+    S3Response,
+    FakeKey,
+    SQSBackend,
+    Queue,
+    LambdaSimpleBackend,
+    dynamodb_models,
+)
 
 
 @pytest.fixture
@@ -199,6 +211,28 @@ def test_a_poller_that_deletes_each_message_before_the_next_still_alternates_bet
     assert served == ["big-0", "small-0", "big-1", "small-1", "big-2", "big-3"]
 
 
+@pytest.mark.parametrize(
+    "asked", ["bytes=10-19", "bytes=0-0", "bytes=990-2000", "bytes=995-", "bytes=-5", "bytes=2000-2100", "bytes=5-1"]
+)
+def test_a_ranged_get_answers_as_moto_does_reading_only_its_range(lambdas: LocalLambdas, asked: str) -> None:
+    answers = []
+    for patched in (False, True):
+        with mock_aws(), moto_patches(lambdas) if patched else nullcontext():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="ranges")
+            s3.put_object(Bucket="ranges", Key="k", Body=bytes(range(250)) * 4)
+            try:
+                answer = s3.get_object(Bucket="ranges", Key="k", Range=asked)
+                answers.append((answer["Body"].read(), answer.get("ContentRange"), answer["ContentLength"]))
+            except ClientError as refused:
+                answers.append((refused.response["Error"]["Code"], None, None))
+            whole = s3.get_object(Bucket="ranges", Key="k")["Body"].read()
+
+        assert whole == bytes(range(250)) * 4
+
+    assert answers[1] == answers[0]
+
+
 def test_a_queue_counts_its_messages_when_asked_though_sending_does_not_count_them(lambdas: LocalLambdas) -> None:
     with moto_patches(lambdas), mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -233,6 +267,8 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "DynamoDBBackend.scan",
         "DynamoDBBackend.transact_write_items",
         "Table.query",
+        "S3Response.get_object",
+        "FakeKey.value",
         "DynamoResult.execute_result",  # inherited from moto's ActionResult, so absent again after
         "SQSBackend.is_message_valid_based_on_retention_period",
         "Queue.messages",
