@@ -7,7 +7,8 @@ The input goes up as a console bucket object through a presigned upload (a /v1 f
 limit), the console creates the batch from it, and this waits for it to end. Then the output file is downloaded
 through the OpenAI surface (`files.content`, a redirect to storage) and every line is checked: each custom id once,
 in input order. Prints each phase's time (from the batch's own timestamps), lines a second, create -> first line
-and last line -> terminal (from the simulator's first request and last answer), and the stack's peak RSS."""
+and last line -> terminal (from the simulator's first request and last answer), the stack's peak RSS, and every AWS
+request the stack made (`AWS_REQUEST_COUNTS`) with its cost, priced as bench/requests.py prices them."""
 
 import argparse
 import json
@@ -16,10 +17,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import boto3
 from openai import OpenAI
 
 from bench.common import KEY, TERMINAL, StackProcess, local_stack
 from bench.large_input import _peak_rss_mb
+from bench.requests import cost
+from embedded.request_counts import RequestCounts
 from embedded.simulator import Simulator
 
 BUCKETS = "/api/client/v1/files/buckets"
@@ -31,19 +35,25 @@ def main() -> None:
     parser.add_argument("--line-bytes", type=int, default=200)
     arguments = parser.parse_args()
     simulator = Simulator().start()
-    settings = {
-        "UPSTREAM_BASE_URL": simulator.base_url,
-        "UPSTREAM_API_KEY": "unused",
-        "MAX_LINES_PER_BATCH": str(max(arguments.lines, 100_000)),
-        "WATCHDOG_SECONDS": "10",
-    }
-    try:
-        with tempfile.TemporaryDirectory() as folder, local_stack(settings) as stack:
-            path = Path(folder) / "input.jsonl"
-            _write_input(path, arguments.lines, arguments.line_bytes)
-            run(stack, simulator, path, arguments.lines)
-    finally:
-        simulator.stop()
+    with tempfile.TemporaryDirectory() as folder:
+        counted = Path(folder) / "requests.json"
+        settings = {
+            "UPSTREAM_BASE_URL": simulator.base_url,
+            "UPSTREAM_API_KEY": "unused",
+            "MAX_LINES_PER_BATCH": str(max(arguments.lines, 100_000)),
+            "WATCHDOG_SECONDS": "10",
+            "AWS_REQUEST_COUNTS": str(counted),
+        }
+        path = Path(folder) / "input.jsonl"
+        _write_input(path, arguments.lines, arguments.line_bytes)
+        try:
+            with local_stack(settings) as stack:
+                run(stack, simulator, path, arguments.lines)
+                transitions, invokes = _workflow_steps(stack)
+                stack.stop(timeout=120)
+        finally:
+            simulator.stop()
+        _print_requests(counted, transitions, invokes, arguments.lines)
 
 
 def _write_input(path: Path, lines: int, line_bytes: int) -> None:
@@ -85,6 +95,39 @@ def run(stack: StackProcess, simulator: Simulator, path: Path, lines: int) -> No
     print(f"stack process peak RSS (moto holds every stored byte in it): {_peak_rss_mb(stack.pid):.0f} MB")
     checked = _check_output(stack, openai_view["output_file_id"], lines)
     print(f"output file: {checked:,} lines, each custom id once, in input order")
+
+
+def _workflow_steps(stack: StackProcess) -> tuple[int, int]:
+    """The state machine's transitions and Lambda tasks over the batch, from the stack's own moto."""
+    endpoint = next(line.split()[-1] for line in stack.output if line.strip().startswith("AWS (moto)"))
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the local stack's moto takes any
+    )
+    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    execution = sfn.list_executions(stateMachineArn=machine)["executions"][0]["executionArn"]
+    events = [
+        event
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
+        for event in page["events"]
+    ]
+    entered = sum(1 for event in events if event["type"].endswith("StateEntered"))
+    return entered, sum(1 for event in events if event["type"] == "TaskScheduled")
+
+
+def _print_requests(counted: Path, transitions: int, invokes: int, lines: int) -> None:
+    """The stack's AWS requests over its whole run (the upload and the create included) and their cost."""
+    recorded = json.loads(counted.read_text())
+    counts = RequestCounts()
+    counts.calls.update(recorded["calls"])
+    counts.items.update(recorded["items"])
+    total = sum(counts.calls.values())
+    dollars = cost(counts, transitions, invokes)
+    print(f"AWS requests: {total:,}, {total / lines:.3f} a line; ${dollars / lines * 1e6:.3f} per 1M lines (requests)")
+    print("  " + ", ".join(f"{name} {count:,}" for name, count in counts.calls.most_common(12)))
 
 
 def _upload(stack: StackProcess, path: Path) -> str:

@@ -21,6 +21,7 @@ import boto3
 from moto import mock_aws
 
 from batch_core.settings import Settings
+from embedded.request_counts import RequestCounts
 from embedded.template import load_template
 
 PRICES = {  # US dollars per request (or per transition), us-east-1
@@ -34,7 +35,14 @@ PRICES = {  # US dollars per request (or per transition), us-east-1
     "states:transition": 0.025 / 1e3,
 }
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-S3_PUTS = {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "CopyObject"}
+S3_PUTS = {
+    "PutObject",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "CompleteMultipartUpload",
+    "CopyObject",
+}
 BUDGET_REQUESTS_PER_LINE = 2.5
 BUDGET_DOLLARS_PER_MILLION = 1.0
 
@@ -50,11 +58,11 @@ def main() -> None:
     print(f"{'':>6} {'':>5} " + " ".join(f"{target:>13}" for target in targets))
     for unit_lines in arguments.unit_lines:
         for lines in arguments.lines:
-            calls, transitions, invokes, gb_seconds = run_batch(lines, unit_lines)
-            total = sum(calls.values())
-            requests_dollars = cost(calls, transitions, invokes) / lines * 1e6
+            counts, transitions, invokes, gb_seconds = run_batch(lines, unit_lines)
+            total = sum(counts.calls.values())
+            requests_dollars = cost(counts, transitions, invokes) / lines * 1e6
             compute_dollars = gb_seconds * PRICES["lambda:gb-second"] / lines * 1e6
-            top = ", ".join(f"{name} {count}" for name, count in calls.most_common(4))
+            top = ", ".join(f"{name} {count}" for name, count in counts.calls.most_common(4))
             print(
                 f"{lines:>6} {unit_lines:>5} {total:>13} {total / lines:>13.3f} {requests_dollars:>13.3f} "
                 f"{gb_seconds / lines:>13.5f} {compute_dollars:>13.3f} {requests_dollars + compute_dollars:>13.3f}"
@@ -71,7 +79,7 @@ def main() -> None:
     )
 
 
-def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, float]:
+def run_batch(lines: int, unit_lines: int) -> tuple[RequestCounts, int, int, float]:
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -85,26 +93,21 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
     from embedded.simulator import Simulator
     from embedded.system import LocalSystem
 
-    calls: Counter[str] = Counter()
-    watching = [True]
-
-    def count(model: Any, **_: Any) -> None:
-        if watching[0]:
-            calls[f"{model.service_model.service_name}:{model.name}"] += 1
+    counts = RequestCounts()
 
     def ended(system: Any, batch_id: str) -> bool:
         """The bench's own polling is not the service's work, so it is not counted."""
-        watching[0] = False
+        counts.paused = True
         try:
             batch = system.stores.batches.get(batch_id)
             return batch is not None and batch.is_terminal
         finally:
-            watching[0] = True
+            counts.paused = False
 
     simulator = Simulator().start()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         session = boto3._get_default_session()
-        session.events.register("before-call", count)
+        counts.register(session)
         environment = {
             "WORK_UNIT_LINES": str(unit_lines),
             "MAX_LINES_PER_BATCH": str(lines),
@@ -119,7 +122,7 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
             {"custom_id": f"c{n}", "body": {"model": "m", "messages": [{"role": "user", "content": f"q{n}"}]}}
             for n in range(lines)
         ]
-        calls.clear()
+        counts.clear()
         busy.clear()
         try:
             created = system.request(
@@ -131,7 +134,7 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
             batch_id = created.json()["id"]
             system.run_until(lambda: ended(system, batch_id), timeout=600)
         finally:
-            session.events.unregister("before-call", count)
+            counts.paused = True
         sfn = boto3.client("stepfunctions")
         execution = sfn.list_executions(stateMachineArn=system.stack.ref("BatchStateMachine"))["executions"][0]
         history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
@@ -143,7 +146,7 @@ def run_batch(lines: int, unit_lines: int) -> tuple[Counter[str], int, int, floa
         )
         system.close()
     simulator.stop()
-    return calls, transitions, invokes, gb_seconds
+    return counts, transitions, invokes, gb_seconds
 
 
 def _time_invocations(system: Any) -> Counter[str]:
@@ -172,13 +175,17 @@ def _memory_gb(template: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def cost(calls: Counter[str], transitions: int, invokes: int) -> float:
-    """Requests priced by kind; Lambda invocations are the queue deliveries plus the workflow's tasks."""
+def cost(counts: RequestCounts, transitions: int, invokes: int) -> float:
+    """Requests priced by kind; Lambda invocations are the queue deliveries plus the workflow's tasks. DynamoDB bills
+    a write per item written (a BatchWriteItem's every put) and two per item of a transaction."""
     dollars = transitions * PRICES["states:transition"] + invokes * PRICES["lambda:request"]
-    for name, count in calls.items():
+    for name, count in counts.calls.items():
         service, operation = name.split(":")
-        if service == "dynamodb":
-            dollars += count * PRICES["dynamodb:write" if operation in DYNAMODB_WRITES else "dynamodb:read"]
+        if service == "dynamodb" and operation in DYNAMODB_WRITES:
+            units = counts.items[name] * (2 if operation == "TransactWriteItems" else 1)
+            dollars += units * PRICES["dynamodb:write"]
+        elif service == "dynamodb":
+            dollars += count * PRICES["dynamodb:read"]
         elif service == "s3":
             dollars += count * PRICES["s3:put" if operation in S3_PUTS else "s3:get"]
         elif service == "sqs":

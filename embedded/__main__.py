@@ -6,11 +6,15 @@ import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
+
+import boto3
 
 from batch_core.auth import check_api_key, check_tenant_id
 from batch_core.errors import InvalidInput
 from batch_core.settings import Settings
 from embedded.rate_limits import parse_limits
+from embedded.request_counts import RequestCounts
 from embedded.stack import LocalStack, StackOptions
 
 
@@ -52,6 +56,9 @@ def main() -> None:
         if "EXECUTOR_CONCURRENCY" in os.environ
         else {},
     )
+    counts = RequestCounts()
+    if os.environ.get("AWS_REQUEST_COUNTS"):
+        counts.register(boto3._get_default_session())
     stack = LocalStack(options)
     stack.start()
     announce(stack, options)
@@ -61,6 +68,8 @@ def main() -> None:
     stopping.wait()
     print("Stopping…", flush=True)
     stack.stop()
+    if os.environ.get("AWS_REQUEST_COUNTS"):
+        counts.write(Path(os.environ["AWS_REQUEST_COUNTS"]))
 
 
 def announce(stack: LocalStack, options: StackOptions) -> None:

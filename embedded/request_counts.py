@@ -1,0 +1,46 @@
+"""Every AWS call the local stack's functions and pollers make, counted for the benches (`AWS_REQUEST_COUNTS`)."""
+
+import json
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+
+class RequestCounts:
+    """Calls by `service:Operation`, and the items those with many carry (a BatchWriteItem's puts, a transaction's
+    writes), which DynamoDB bills one by one. Counts the clients of the session it is registered with that are made
+    after it."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
+        self.paused = False
+        self._lock = threading.Lock()
+
+    def register(self, session: Any) -> None:
+        session.events.register("before-call", self._count)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.items.clear()
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps({"calls": self.calls, "items": self.items}))
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if self.paused:
+            return
+        name = f"{model.service_model.service_name}:{model.name}"
+        with self._lock:
+            self.calls[name] += 1
+            self.items[name] += _items(model.name, params)
+
+
+def _items(operation: str, params: dict[str, Any]) -> int:
+    if operation == "BatchWriteItem":
+        return sum(len(requests) for requests in params.get("RequestItems", {}).values())
+    if operation == "TransactWriteItems":
+        return len(params.get("TransactItems", []))
+    return 1
