@@ -1,5 +1,6 @@
 import itertools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ def test_a_duplicate_finalize_that_ends_the_batch_first_leaves_the_execution_suc
 
     real_store = finalize.store_batch_output
     duplicates: list[str] = []
+    nested_ended = threading.Event()
 
     def finalize_again_meanwhile(
         stores: Stores, tenant_id: str, bucket: str, batch_id: str, source_key: str, size: int
@@ -78,6 +80,8 @@ def test_a_duplicate_finalize_that_ends_the_batch_first_leaves_the_execution_suc
             except Exception as error:  # kept so a failure names what the nested finalize raised
                 duplicates[0] = repr(error)
                 raise
+            finally:
+                nested_ended.set()
         return real_store(stores, tenant_id, bucket, batch_id, source_key, size)
 
     monkeypatch.setattr(finalize, "store_batch_output", finalize_again_meanwhile)
@@ -86,6 +90,8 @@ def test_a_duplicate_finalize_that_ends_the_batch_first_leaves_the_execution_suc
     created = console.create({"endpoint": CHAT, "requests": lines, "output_bucket_key": "outputs"}).json()
     batch = console.wait(created["id"])
 
+    # The nested finalize ends the batch a moment before it returns.
+    assert nested_ended.wait(30)
     assert duplicates == ["completed"]
     assert execution_status(system, batch["id"]) == "SUCCEEDED"
     assert console.get(batch["id"]).json()["status"] == "completed"
