@@ -1,11 +1,13 @@
 """The routing table: which upstream a model goes to, read from UPSTREAMS, a file or the SSM parameter."""
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from batch_core.models.route import RouteLimits
+from batch_core.models.route import Route, RouteLimits
 from batch_core.routing import load_routes
 from batch_core.settings import Settings
 from batch_core.upstream import Upstreams
@@ -69,3 +71,19 @@ def test_the_executors_read_a_changed_table_within_a_refresh() -> None:
     after = upstreams.client(upstreams.route_for("gpt-4o-mini"))
 
     assert (before, after) == ("http://mini/v1", "http://moved/v1")
+
+
+def test_lines_starting_together_connect_to_their_route_once() -> None:
+    connects: list[str] = []
+
+    def connect(route: Route) -> str:
+        time.sleep(0.01)  # reading the API key's secret takes a while
+        connects.append(route.name)
+        return route.base_url
+
+    upstreams = Upstreams(load_routes(Settings(upstreams=json.dumps(TABLE)), FakeParameterStore()), connect)
+    route = upstreams.route_for("gpt-4o-mini")
+    with ThreadPoolExecutor(max_workers=50) as lines:
+        clients = set(lines.map(lambda _: upstreams.client(route), range(50)))
+
+    assert (connects, clients) == (["mini"], {"http://mini/v1"})

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class Upstreams:
         self._reload = reload
         self._loaded = time.monotonic()
         self._clients: dict[tuple[str, str, str | None, str | None], Any] = {}
+        self._connecting = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, stores: Stores) -> Self:
@@ -123,9 +125,11 @@ class Upstreams:
     def client(self, route: Route) -> Any:
         """The route's client: anything with `post(endpoint, body) -> UpstreamReply`."""
         identity = (route.name, route.base_url, route.api_key_secret, route.api_key_env)
-        if identity not in self._clients:
-            self._clients[identity] = self._connect(route)
-        return self._clients[identity]
+        # A unit's lines start together on many threads: one of them reads the key, not each.
+        with self._connecting:
+            if identity not in self._clients:
+                self._clients[identity] = self._connect(route)
+            return self._clients[identity]
 
 
 def run_line(
