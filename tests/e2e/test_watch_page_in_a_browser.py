@@ -74,7 +74,7 @@ def open_batch(page: Page, batch_id: str) -> None:
     """Asks the list for the newest batches now, rather than at its next poll, and opens the one named."""
     page.click("#refresh")
     page.locator(f"#batches tr[data-id='{batch_id}'] a").click(timeout=15 * SECONDS)
-    expect(page.locator("#batch-id")).to_have_text(batch_id)
+    expect(page.locator("#batch-id")).to_have_text(batch_id, timeout=15 * SECONDS)
 
 
 def shown(page: Page, list_id: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from batch_core import assembly, executor
+from batch_core import assembly
 from batch_core.batches import cancel_batch
 from batch_core.dal.stores import Stores
 from batch_core.errors import StorageError
@@ -15,7 +15,7 @@ from batch_core.models import assembly as assembly_models
 from batch_core.models.batch import Batch
 from batch_core.workflow.decisions import check_batch, expire_batch
 from tests.unit.fakes.upstream import TableUpstream, answered, status
-from tests.unit.given import SETTINGS, TENANT, current, new_stores, prepared, run
+from tests.unit.given import INVOCATION_SECONDS, SETTINGS, TENANT, current, new_stores, prepared, run
 
 # Each answer makes an output line of about 520 bytes: a block of two units of three lines is about 3 KB.
 ANSWER = "x" * 120
@@ -145,8 +145,9 @@ def test_a_finalize_that_crashes_halfway_and_runs_again_writes_the_same_files(
     upstream = TableUpstream({prompt: [answered(ANSWER * 5)] for prompt in prompts} | {"p3": [status(400)]})
     for message in stores.queue.sent[1:]:
         run(stores, message, upstream)
-    # The first unit ends last, from another process: its block and the rest are left for finalize to assemble.
-    monkeypatch.setattr(executor, "assemble_after", lambda *_: None)
+    # The first unit ends last, too close to its invocation's end to assemble: its block and the rest are left
+    # for finalize.
+    monkeypatch.setattr(assembly, "PART_SECONDS", INVOCATION_SECONDS)
     run(stores, stores.queue.sent[0], upstream)
     expected = expected_files(stores, current(stores, batch))
     crashing = "put" if crash_at == "assembling" else "put_part"
@@ -191,3 +192,22 @@ def test_an_assembly_that_fails_after_a_unit_leaves_its_attempt_saved_and_finali
     assert waits == [None] * 4 and ended.request_counts.completed == 12
     assert [(part.first_block, part.end_block) for part in stores.assembly.parts(batch.id)] == [(0, 2)]
     assert lines_of(stores, ended.output_key) == [(f"c{n}", None) for n in range(12)]
+
+
+def test_units_ending_close_to_their_invocations_end_leave_their_blocks_to_finalize(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    prompts = [f"p{n}" for n in range(12)]
+    batch = prepared(stores, prompts)
+    upstream = TableUpstream({prompt: [answered(ANSWER)] for prompt in prompts})
+    monkeypatch.setattr(assembly, "PART_SECONDS", INVOCATION_SECONDS)
+
+    for message in stores.queue.sent:
+        run(stores, message, upstream)
+    assembled_while_running = list(stores.assembly.parts(batch.id))
+    finalize_batch(stores, SETTINGS, batch.id, "completed")
+
+    assert assembled_while_running == []
+    assert [(part.first_block, part.end_block) for part in stores.assembly.parts(batch.id)] == [(0, 2)]
+    assert lines_of(stores, current(stores, batch).output_key) == [(f"c{n}", None) for n in range(12)]

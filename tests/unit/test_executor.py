@@ -44,7 +44,7 @@ def stored_errors(stores: Stores, key: str) -> list[LineError]:
     return [line.error for line in lines if line.error]
 
 
-def test_a_unit_runs_its_lines_saves_one_part_and_counts_them() -> None:
+def test_a_unit_runs_its_lines_saves_them_in_one_object_and_counts_them() -> None:
     stores = new_stores()
     batch = prepared(stores, ["a", "b", "c"])
     upstream = TableUpstream({"a": [answered("A", 5, 7)], "b": [status(400)], "c": [answered("C", 1, 1)]})

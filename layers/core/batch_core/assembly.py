@@ -3,6 +3,8 @@ enough, its lines are copied, in input order and already in their final form, in
 Finalize then assembles only what is left and joins the parts server side, so its time and memory follow the number
 of parts, not of lines."""
 
+import math
+import time
 from collections.abc import Iterator
 from itertools import islice
 
@@ -21,12 +23,15 @@ MAX_PART_BLOCKS = 90
 # The parts one unit's end assembles at most, so an executor spends seconds on it, not its invocation: a long run
 # that finished at once (behind a slow unit) is left to later ends and to finalize.
 MAX_PARTS_AFTER_A_UNIT = 4
+# Nor does one start closer than this to the invocation's end: a part of 8 MiB or more takes seconds to gather.
+PART_SECONDS = 30.0
 _REST_TRIES = 20
 
 
-def assemble_after(stores: Stores, settings: Settings, batch: Batch, unit: int) -> None:
+def assemble_after(stores: Stores, settings: Settings, batch: Batch, unit: int, *, deadline: float = math.inf) -> None:
     """Called once unit `unit` has ended: if that completed its block, the run of complete blocks around it that
-    no part holds yet becomes parts, as many as it has the weight for; the rest waits for its neighbours."""
+    no part holds yet becomes parts, as many as it has the weight for and the time before `deadline` (a
+    `time.monotonic()` instant) allows; the rest waits for its neighbours, or for finalize."""
     number = batch.block_of(unit)
     block = stores.assembly.block(batch.id, number)
     if block is None or not _complete(batch, block):
@@ -40,6 +45,8 @@ def assemble_after(stores: Stores, settings: Settings, batch: Batch, unit: int) 
         last += 1
     parts = _cut([complete[n] for n in range(first, last + 1)], everything=False)
     for blocks in islice(parts, MAX_PARTS_AFTER_A_UNIT):
+        if time.monotonic() + PART_SECONDS > deadline:
+            return
         _assemble(stores, settings, batch, blocks)
 
 
@@ -89,7 +96,8 @@ def _cut(run: list[Block], *, everything: bool = True) -> Iterator[list[Block]]:
 
 def _assemble(stores: Stores, settings: Settings, batch: Batch, blocks: list[Block]) -> bool:
     """Writes the blocks' lines into the part's objects, then records the part; False when another assembler
-    claimed one of the blocks first (its objects are then left unrecorded, never read)."""
+    claimed one of the blocks first (its objects then stay unrecorded, unless the winner's part has the same blocks
+    and so the same keys and bytes)."""
     first, end = blocks[0].block, blocks[-1].block + 1
     units = range(batch.units_of(first).start, batch.units_of(end - 1).stop)
     with (

@@ -1,5 +1,6 @@
 """Running a work unit: claim it, run its unfinished lines against the upstream, save what finished."""
 
+import math
 import time
 from collections import Counter
 
@@ -59,7 +60,7 @@ def run_work_unit(
     finished = {result.index for result in results}
     retries = {index: count for index, count in unit.retries.items() if index not in finished}
     retries.update({retry.index: unit.retries.get(retry.index, 0) + 1 for retry in delays})
-    if not save_attempt(stores, settings, batch, unit, results, retries, waiting=attempt.held):
+    if not save_attempt(stores, settings, batch, unit, results, retries, waiting=attempt.held, deadline=deadline):
         return None
     _measure(attempt, results, len(delays))
     if unit.waiting and not attempt.held:
@@ -80,6 +81,7 @@ def save_attempt(
     retries: dict[int, int],
     *,
     waiting: int = 0,
+    deadline: float = math.inf,
 ) -> bool:
     """Writes the attempt's results as one object, each line already in its final form, then marks those lines
     finished with the counters, once; a unit whose lines have all finished then wakes the workflow if it was the
@@ -117,7 +119,7 @@ def save_attempt(
     if done:
         signal_if_finished(stores, batch.id)
         try:
-            assemble_after(stores, settings, batch, unit.unit)
+            assemble_after(stores, settings, batch, unit.unit, deadline=deadline)
         except StorageError as failed:
             # The attempt is saved: what this did not assemble, a later unit's end or finalize will.
             logger.warning("assembly put off", extra={"batch_id": batch.id, "unit": unit.unit, "error": str(failed)})
@@ -168,7 +170,8 @@ def fail_work_unit(stores: Stores, settings: Settings, message: WorkUnit, reason
         )
         for index in unit.unfinished
     ]
-    return save_attempt(stores, settings, batch, unit, results, {})
+    # The dead-letter function's ten units share 30 s: what their ends would assemble is left to finalize.
+    return save_attempt(stores, settings, batch, unit, results, {}, deadline=time.monotonic())
 
 
 def _unreadable(line: UnitLine, now: int) -> LineResult:

@@ -56,14 +56,14 @@ def finalize_batch(stores: Stores, settings: Settings, batch_id: str, outcome: s
 
 def _join(stores: Stores, batch: Batch, stream: Stream) -> BatchFile | None:
     """The file of `stream` joined from the parts' pieces, in input order; None when no line went to it.
-    An upload a crashed run left open is aborted first."""
+    An upload a crashed run left open is aborted by the bucket's lifecycle rule, not here: a duplicate run may
+    still be writing it."""
     pieces = [piece for part in stores.assembly.parts(batch.id) if (piece := part.piece(stream))]
     if not pieces:
         return None
     key = stores.blobs.output_key(batch.tenant_id, batch.id)
     if stream == "errors":
         key = stores.blobs.error_key(batch.tenant_id, batch.id)
-    stores.blobs.abort_uploads(key)
     return BatchFile(key, stores.blobs.join(key, pieces))
 
 

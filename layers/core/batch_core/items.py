@@ -18,11 +18,11 @@ def list_items(stores: Stores, batch: Batch, *, status: str | None, limit: int, 
         first_unit, last_unit = skip // batch.unit_lines, (skip + limit - 1) // batch.unit_lines
         chosen = iter_lines(stores, batch, first_unit=first_unit, last_unit=last_unit)
         views = (view for view in chosen if view.index >= skip)
-        return [to_item(batch, view) for view in islice(views, limit)]
-    return [to_item(batch, view) for view in lines_in(stores, batch, status, skip, limit)]
+        return [to_item(view) for view in islice(views, limit)]
+    return [to_item(view) for view in lines_in(stores, batch, status, skip, limit)]
 
 
-def to_item(batch: Batch, view: LineView) -> Item:
+def to_item(view: LineView) -> Item:
     line = OutputLine.model_validate_json(view.line)
     header = view.header
     return Item(

@@ -202,7 +202,7 @@ def test_units_close_together_or_not_at_all(stores: Stores) -> None:
     ]
 
 
-def test_units_are_stored_25_to_a_request_each_replacing_what_was_there(stores: Stores) -> None:
+def test_units_stored_together_replace_what_was_there_and_keep_the_rest(stores: Stores) -> None:
     stores.units.put_all([new_unit(number) for number in range(25)], ttl=NOW)
     claimed = stores.units.claim("batch_1", 3, now=NOW, lease_seconds=10)
 

@@ -106,11 +106,6 @@ class FakeBlobStore(BlobStore):
         name, start, end = source
         return self.put_part(key, upload_id, number, self._found(name).data[start:end])
 
-    def abort_uploads(self, key: str) -> None:
-        with self._lock:
-            for upload_id in [upload_id for upload_id in self.multipart if upload_id.startswith(f"{key}#")]:
-                del self.multipart[upload_id]
-
     def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
         with self._lock:
             numbered = self._parts(key, upload_id)

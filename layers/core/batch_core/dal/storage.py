@@ -1,5 +1,6 @@
 """S3 access: the only place that knows the object key layout."""
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,8 +14,9 @@ from batch_core.settings import Settings
 
 JSONL = "application/jsonl"
 _MIN_PART_BYTES = 8 * 1024 * 1024
-# S3 joins parts of at least 5 MiB, but for the last.
+# S3 joins parts of at least 5 MiB, but for the last, and copies at most 5 GiB into one part.
 _S3_MIN_PART_BYTES = 5 * 1024 * 1024
+_S3_MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
 _JOIN_CONCURRENCY = 4
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _CHANGED = ("412", "PreconditionFailed")
@@ -34,7 +36,7 @@ class BlobHead(NamedTuple):
 
 
 class BlobStore:
-    """The bucket's bytes: batch inputs, unit parts and outputs, files, console objects, uploads, spooled
+    """The bucket's bytes: batch inputs, attempts' outputs, assembled parts, files, console objects, uploads, spooled
     answers. Keys start with their kind, so each kind's lifecycle rule can select it by prefix."""
 
     def __init__(self, settings: Settings, aws: AwsClients):
@@ -203,16 +205,6 @@ class BlobStore:
             raise
         return sum(size for _, size in pieces)
 
-    def abort_uploads(self, key: str) -> None:
-        """Aborts the multipart uploads of `key` begun and never finished (a crashed writer's)."""
-        try:
-            answer = self._s3.list_multipart_uploads(Bucket=self.bucket_name, Prefix=key)
-        except AWS_ERRORS as exc:
-            raise storage_error(f"could not list the uploads of {key}", exc) from exc
-        for upload in answer.get("Uploads", []):
-            if upload["Key"] == key:
-                self.abort_multipart(key, upload["UploadId"])
-
     def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
         """Joins the parts, whose ETags are listed in order, into the object."""
         parts = [{"ETag": etag, "PartNumber": number} for number, etag in enumerate(etags, start=1)]
@@ -277,12 +269,20 @@ def _join_plan(pieces: list[tuple[str, int]]) -> list[tuple[bool, list[Range]]]:
         if start == length:
             continue
         if length - start >= _S3_MIN_PART_BYTES:
-            plan.append((True, [(key, start, length)]))
+            plan.extend((True, [copied]) for copied in _copied_ranges(key, start, length))
         else:
             gathered, size = [(key, start, length)], length - start
     if gathered:
         plan.append((False, gathered))
     return plan
+
+
+def _copied_ranges(key: str, start: int, end: int) -> list[Range]:
+    """`start` to `end` of `key` in as few equal ranges as S3 copies in one part (5 GiB at most); each keeps
+    5 MiB at least, as the whole does."""
+    count = -(-(end - start) // _S3_MAX_PART_BYTES)
+    bounds = [start + (end - start) * n // count for n in range(count + 1)]
+    return [(key, first, last) for first, last in itertools.pairwise(bounds)]
 
 
 def _batch_prefix(tenant_id: str, batch_id: str) -> str:

@@ -54,11 +54,6 @@ class UnitRecord(WorkUnit):
         return [index for index in self.indexes if index not in self.finished]
 
     @property
-    def ended(self) -> bool:
-        """Whether the unit is done, cancelled or expired: its lines will not change again."""
-        return self.state in (UnitState.DONE, UnitState.CANCELLED, UnitState.EXPIRED)
-
-    @property
     def unrun_status(self) -> LineStatus:
         """The status of its lines that have no output."""
         return _UNRUN_STATUS.get(self.state, "pending")
