@@ -5,6 +5,7 @@ for and returns its replacement; `embedded.moto_patches` applies them and puts m
 import base64
 import copy
 import functools
+import heapq
 import json
 import re
 import threading
@@ -12,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from typing import Any
 
-from moto.core.utils import unix_time
+from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -273,27 +274,38 @@ class _Window:
 _SERVED_SECONDS = 10.0
 
 
+# A receive takes at most ten messages; the fair order is worked out for that many.
+_RECEIVE_MOST = 10
+
+
 def fair_queue_order(messages: property) -> property:
     """`Queue.messages` (a property): moto hands out a standard queue's visible messages oldest first, whatever
-    their MessageGroupId. An SQS fair queue (a standard queue whose messages carry a group) serves the quiet
-    groups first, so one tenant's backlog does not hold back another's few messages. The replacement orders a
-    standard queue's visible messages by their group's messages in flight, plus the group's deliveries in the
-    last ten seconds (`fair_receive` records them: a poller that deletes each message before its next receive
-    never has any in flight), plus their place within the group; a FIFO queue keeps moto's order."""
+    their MessageGroupId, and works out each message's visibility with two clock readings, so a receive from a
+    queue of 20,000 units (a million-line batch) took a tenth of a second. An SQS fair queue (a standard queue
+    whose messages carry a group) serves the quiet groups first, so one tenant's backlog does not hold back another's
+    few messages. The replacement reads the clock once, and puts first the ten messages of a standard queue that
+    rank lowest by their group's messages in flight, plus the group's deliveries in the last ten seconds
+    (`fair_receive` records them: a poller that deletes each message before its next receive never has any in
+    flight), plus their place within the group; the rest follow oldest first. A FIFO queue keeps moto's order."""
 
     def fair(self: Queue) -> list[Message]:
-        visible: list[Message] = messages.fget(self)  # type: ignore[misc]
-        if self.fifo_queue or not any(message.group_id for message in visible):
+        if self.fifo_queue:
+            return messages.fget(self)  # type: ignore[misc]
+        now = unix_time_millis()
+        visible = [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+        if len({message.group_id for message in visible}) < 2:
             return visible
-        in_flight = Counter(message.group_id for message in self.pending_messages if not message.visible)
+        in_flight = Counter(message.group_id for message in self.pending_messages if now <= message.visible_at)
         recent = _recently_served(self)
         places: Counter[str | None] = Counter()
         ranked = []
         for position, message in enumerate(visible):
             group = message.group_id
-            ranked.append((in_flight[group] + recent[group] + places[group], position, message))
+            ranked.append((in_flight[group] + recent[group] + places[group], position))
             places[group] += 1
-        return [message for _, _, message in sorted(ranked, key=lambda entry: entry[:2])]
+        first = [position for _, position in heapq.nsmallest(_RECEIVE_MOST, ranked)]
+        chosen = set(first)
+        return [visible[n] for n in first] + [message for n, message in enumerate(visible) if n not in chosen]
 
     return property(fair)
 
