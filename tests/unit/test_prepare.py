@@ -1,14 +1,17 @@
 """Prepare on in-memory stores: the input is validated whole, cut into units, stored and queued."""
 
 import json
+from collections.abc import Iterable
 
 import pytest
 
 from batch_core.batches import cancel_batch
-from batch_core.errors import InvalidLines
+from batch_core.errors import InvalidLines, StorageError
+from batch_core.line_views import iter_lines
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
 from batch_core.workflow.decisions import Decision, check_batch
+from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import (
     SETTINGS,
     TENANT,
@@ -18,6 +21,8 @@ from tests.unit.given import (
     file_line,
     new_stores,
     prepared,
+    run,
+    run_all,
     uploaded,
 )
 
@@ -85,3 +90,35 @@ def test_preparing_a_batch_already_in_progress_changes_nothing() -> None:
 
     assert (current(stores, batch), list(stores.units.list(batch.id))) == before
     assert len(stores.queue.sent) == 3
+
+
+def test_a_prepare_that_crashed_while_queueing_runs_again_keeping_what_ran_and_queueing_every_unit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    prompts = [f"p{n}" for n in range(36)]
+    batch = created(stores, prompts)
+    send = stores.queue.send
+
+    def crash_on_the_last_units(units: Iterable[WorkUnit]) -> int:
+        group = list(units)
+        if group[-1].unit == 11:
+            raise StorageError("the function ran out of time")
+        return send(group)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stores.queue, "send", crash_on_the_last_units)
+        with pytest.raises(StorageError):
+            prepare_batch(stores, SETTINGS, batch.id)
+    sent_before = list(stores.queue.sent)
+    run(stores, sent_before[0], TableUpstream({prompt: [answered("A")] for prompt in prompts}))
+    prepare_batch(stores, SETTINGS, batch.id)
+    run_all(stores, TableUpstream({prompt: [answered("B")] for prompt in prompts}))
+
+    assert len(sent_before) == 10
+    assert sorted({message.unit for message in stores.queue.sent}) == list(range(12))
+    assert current(stores, batch).request_counts.completed == 36
+    answers = [view.line for view in iter_lines(stores, current(stores, batch))]
+    assert [json.loads(line)["response"]["body"]["choices"][0]["message"]["content"] for line in answers] == (
+        ["A"] * 3 + ["B"] * 33
+    )
