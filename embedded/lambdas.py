@@ -1,6 +1,7 @@
 """The one seam: moto's Lambda backend runs the real handlers in-process instead of in Docker
 (`moto_invoke`, applied with the other moto patches by `embedded.moto_patches`)."""
 
+import functools
 import importlib.util
 import json
 import sys
@@ -18,6 +19,7 @@ from embedded.template import FunctionSpec, Stack
 # One function loads at a time: loading forgets and re-imports its sibling modules, which a concurrent
 # load of the same function would be importing.
 _LOADING = threading.Lock()
+_METRICS = threading.RLock()
 
 
 @dataclass
@@ -125,3 +127,17 @@ def _forget_modules_of(folder: Path) -> None:
         source = getattr(module, "__file__", None)
         if source and Path(source).parent == folder:
             del sys.modules[name]
+
+
+def metrics_one_handler_at_a_time(method: Any) -> Any:
+    """`AmazonCloudWatchEMFProvider.add_metric` and `.flush_metrics`: Powertools keeps one metric set a process (a
+    class attribute of `Metrics`), which in Lambda serves one invocation at a time. Here handlers run side by side
+    in threads, and one's flush could empty the set between another's check that it holds metrics and its writing
+    them, failing that handler ("Must contain at least one metric"). Adding and flushing take turns."""
+
+    @functools.wraps(method)
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _METRICS:
+            return method(*args, **kwargs)
+
+    return one_at_a_time

@@ -1,4 +1,5 @@
-"""Every change the local stack makes to moto, applied together for as long as a local system runs.
+"""Every change the local stack makes to moto (and one to Powertools' metrics), applied together for as long as a
+local system runs.
 
 The patches reach into moto's internals, so they hold only for the moto they were written for: on
 any other version they refuse to apply rather than change code they were never checked against."""
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import moto
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
@@ -20,7 +22,7 @@ from moto.s3.responses import S3Response
 from moto.sqs.models import Queue, SQSBackend
 
 from embedded import moto_fixes
-from embedded.lambdas import LocalLambdas
+from embedded.lambdas import LocalLambdas, metrics_one_handler_at_a_time
 
 MOTO_VERSION = "5.2.5"  # as pinned in requirements-dev.txt and constraints.txt
 _APPLIED = threading.Lock()
@@ -68,6 +70,8 @@ def patches(lambdas: LocalLambdas) -> tuple[Patch, ...]:
         Patch(Queue, "attributes", moto_fixes.attributes_counted_unless_sending),
         Patch(SQSBackend, "receive_message", moto_fixes.fair_receive),
         Patch(LambdaSimpleBackend, "invoke", lambdas.moto_invoke),
+        Patch(AmazonCloudWatchEMFProvider, "add_metric", metrics_one_handler_at_a_time),
+        Patch(AmazonCloudWatchEMFProvider, "flush_metrics", metrics_one_handler_at_a_time),
     )
 
 

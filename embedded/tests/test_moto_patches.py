@@ -1,3 +1,5 @@
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
@@ -5,6 +7,9 @@ from typing import Any
 import boto3
 import moto
 import pytest
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -39,6 +44,7 @@ PATCHED_OWNERS = (
     SQSBackend,
     Queue,
     LambdaSimpleBackend,
+    AmazonCloudWatchEMFProvider,
     dynamodb_models,
 )
 
@@ -305,6 +311,8 @@ def test_leaving_the_patches_puts_moto_back_exactly_as_it_was(lambdas: LocalLamb
         "Queue.attributes",
         "SQSBackend.receive_message",
         "LambdaSimpleBackend.invoke",
+        "AmazonCloudWatchEMFProvider.add_metric",
+        "AmazonCloudWatchEMFProvider.flush_metrics",
         "moto.dynamodb.models.copy",
     }
     assert _changed(before, after) == set()
@@ -341,3 +349,37 @@ def test_the_patches_cannot_be_applied_twice_at_once(lambdas: LocalLambdas) -> N
             pass
 
         assert str(refused.value) == "moto is already patched for another local system; end that one first"
+
+
+def test_handlers_side_by_side_each_flush_their_metrics_without_failing(
+    lambdas: LocalLambdas, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One metric set a process, as in Powertools: each thread a handler adding a metric and flushing at its end,
+    # whose writing takes a moment (another thread runs meanwhile).
+    metrics = Metrics(namespace="Test", service="test")
+    serialize = AmazonCloudWatchEMFProvider.serialize_metric_set
+
+    def slow_serialize(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.001)
+        return serialize(*args, **kwargs)
+
+    monkeypatch.setattr(AmazonCloudWatchEMFProvider, "serialize_metric_set", slow_serialize)
+    failures: list[Exception] = []
+
+    def handler() -> None:
+        for _ in range(50):
+            try:
+                metrics.add_metric(name="Lines", unit=MetricUnit.Count, value=1)
+                metrics.flush_metrics()
+            except Exception as failed:  # noqa: BLE001 - what the race raised is the finding
+                failures.append(failed)
+
+    with moto_patches(lambdas):
+        threads = [threading.Thread(target=handler) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert failures == []
+    assert capsys.readouterr().out.count('"Lines"') >= 50

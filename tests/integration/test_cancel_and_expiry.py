@@ -10,12 +10,14 @@ CHAT = "/v1/chat/completions"
 def _run_one_unit_slowly(
     system: LocalSystem, simulator: Simulator, console: Console, batch_id: str
 ) -> threading.Thread:
-    """Starts one work unit whose upstream calls take half a second, and returns once its lines are running."""
+    """Starts one work unit (three lines) whose upstream calls take half a second, and returns once the upstream
+    holds its lines."""
     console.wait(batch_id, {"in_progress"}, deliver=False)
     simulator.latency_seconds = 0.5
     running_unit = threading.Thread(target=system.pollers[0].poll_once)
     running_unit.start()
     wait_for(lambda: console.items(batch_id, "status=running").json()["data"], timeout=10)
+    wait_for(lambda: sum(simulator.calls.values()) == 3, timeout=10)
     return running_unit
 
 

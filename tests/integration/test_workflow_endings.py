@@ -136,7 +136,7 @@ def test_the_watchdog_loop_fits_the_execution_history_for_the_longest_window(
     from batch_core.workflow import watchdog
 
     batch_id = console.create(
-        {"endpoint": CHAT, "requests": [chat_line("idle", "x")], "completion_window": "8s"}
+        {"endpoint": CHAT, "requests": [chat_line("idle", "x")], "completion_window": "12s"}
     ).json()
     batch = console.wait(batch_id["id"], deliver=False, timeout=30)
     assert batch["status"] == "expired" and execution_status(system, batch["id"]) == "SUCCEEDED"
