@@ -1,7 +1,9 @@
 """The executor's rules on in-memory stores: an attempt runs a unit's lines, saves one object and counts them once."""
 
 import dataclasses
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,13 +20,26 @@ from batch_core.models.openai import OpenAIBatch
 from batch_core.models.route import Route, RouteLimits, RouteTable
 from batch_core.models.usage import Usage
 from batch_core.models.view import CapacityWait
+from batch_core.models.work_unit import WorkUnit
 from batch_core.output_lines import read_outputs
 from batch_core.prepare import prepare_batch
 from batch_core.upstream import UpstreamReply, Upstreams
 from batch_core.workflow.signals import await_lines
 from tests.unit.fakes.queue import Signal
 from tests.unit.fakes.upstream import TableUpstream, answered, status
-from tests.unit.given import CHAT, SETTINGS, TENANT, current, new_stores, prepared, routed, run
+from tests.unit.given import (
+    CHAT,
+    SETTINGS,
+    TENANT,
+    created_from_file,
+    current,
+    file_line,
+    new_stores,
+    prepared,
+    routed,
+    run,
+    uploaded,
+)
 
 
 def saved_lines(stores: Stores, batch_id: str, unit: int = 0) -> list[tuple[int, str | None, str]]:
@@ -284,7 +299,7 @@ def test_lines_of_one_unit_go_to_the_upstream_their_model_routes_to() -> None:
 
 def test_lines_wait_without_spending_attempts_while_the_limiter_cannot_be_reached() -> None:
     class UnreachableLimits:
-        def change(self, route: str, model: str, change: object) -> object:
+        def change(self, route: str, model: str, change: object, stands: object) -> object:
             raise StorageError("the limiter's table did not answer")
 
     stores = dataclasses.replace(new_stores(), limits=UnreachableLimits())
@@ -297,3 +312,41 @@ def test_lines_wait_without_spending_attempts_while_the_limiter_cannot_be_reache
     assert wait is not None and 1.0 <= wait <= 3.0
     assert unit is not None and (unit.state, unit.retries, unit.waiting) == ("pending", {}, 3)
     assert upstream.prompts == []
+
+
+def test_a_unit_queued_while_its_input_is_validated_is_held_until_the_input_proves_valid_then_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    batch = created_from_file(stores, uploaded(stores, [file_line(f"c{n}", f"p{n}") for n in range(78)]))
+    validated = threading.Event()
+    plan = stores.batches.plan
+    monkeypatch.setattr(stores.batches, "plan", lambda *args, **kwargs: validated.wait(10) and plan(*args, **kwargs))
+    preparing = threading.Thread(target=prepare_batch, args=(stores, SETTINGS, batch.id))
+    preparing.start()
+    while len(stores.queue.sent) < 10:
+        time.sleep(0.01)
+    upstream = TableUpstream()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        held = executor.submit(run, stores, stores.queue.sent[0], upstream)
+        time.sleep(0.5)
+        prompts_while_held = list(upstream.prompts)
+        validated.set()
+        wait = held.result(timeout=10)
+    preparing.join(timeout=10)
+
+    assert prompts_while_held == []
+    assert (wait, upstream.prompts[:3]) == (None, ["p0", "p1", "p2"])
+    assert current(stores, batch).request_counts.completed == 3
+
+
+def test_a_unit_still_unplanned_when_its_hold_ends_goes_back_to_the_queue_without_running() -> None:
+    stores = new_stores()
+    batch = created_from_file(stores, uploaded(stores, [file_line(f"c{n}", f"p{n}") for n in range(3)]))
+    unit = WorkUnit(batch_id=batch.id, tenant_id=TENANT, unit=0, first=0, count=3, byte_start=0, byte_end=1)
+    upstream = TableUpstream()
+
+    wait = run(stores, unit, upstream, seconds=0.5)
+
+    assert (wait, upstream.prompts, list(stores.units.list(batch.id))) == (1.0, [], [])

@@ -179,6 +179,22 @@ def test_over_a_hundred_bad_lines_list_the_first_hundred_and_count_them_all(
     assert rejected.value.message.endswith("(130 lines are invalid; the first 100 are listed)")
 
 
+def test_duplicates_found_a_write_later_are_listed_among_the_first_hundred_by_line(
+    validator_of: Callable[..., LineValidator],
+) -> None:
+    validator = validator_of(CHAT, max_lines=5000)
+    for number in range(1, 2501):
+        custom_id = "first" if number in (2, 1500) else f"n{number}"
+        validator.check("not an object" if number > 1900 else chat(custom_id), number)
+
+    with pytest.raises(InvalidLines) as rejected:
+        validator.finish()
+
+    assert rejected.value.total == 601
+    assert [error.line for error in rejected.value.problems] == [1500, *range(1901, 2000)]
+    assert rejected.value.problems[0].message == "line 1500: custom_id 'first' duplicates line 2"
+
+
 def test_one_line_over_the_limit_is_rejected(validator_of: Callable[..., LineValidator]) -> None:
     validator = validator_of(CHAT, max_lines=2)
     validator.check(chat("a"), 1)

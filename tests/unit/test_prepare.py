@@ -10,7 +10,7 @@ from batch_core.errors import InvalidLines, StorageError
 from batch_core.line_views import iter_lines
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
-from batch_core.workflow.decisions import Decision, check_batch
+from batch_core.workflow.decisions import Decision, check_batch, mark_failed
 from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import (
     SETTINGS,
@@ -122,3 +122,20 @@ def test_a_prepare_that_crashed_while_queueing_runs_again_keeping_what_ran_and_q
     assert [json.loads(line)["response"]["body"]["choices"][0]["message"]["content"] for line in answers] == (
         ["A"] * 3 + ["B"] * 33
     )
+
+
+def test_a_big_input_queues_its_first_units_while_it_validates_and_a_bad_line_late_in_it_runs_none() -> None:
+    stores = new_stores()
+    lines = [file_line(f"c{n}", f"p{n}") for n in range(78)] + [file_line("c0", "again")]
+    batch = created_from_file(stores, uploaded(stores, lines))
+
+    with pytest.raises(InvalidLines, match="line 79: custom_id 'c0' duplicates line 1"):
+        prepare_batch(stores, SETTINGS, batch.id)
+    mark_failed(stores, batch.id, "line 79: custom_id 'c0' duplicates line 1")
+    upstream = TableUpstream()
+    waits = [run(stores, message, upstream) for message in stores.queue.sent]
+
+    assert [message.unit for message in stores.queue.sent] == list(range(10))
+    assert waits == [None] * 10
+    assert upstream.prompts == []
+    assert (current(stores, batch).status, current(stores, batch).units) == ("failed", 0)

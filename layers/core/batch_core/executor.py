@@ -25,6 +25,12 @@ from batch_core.upstream import RetryLater, Throttled, Upstreams
 from batch_core.workflow.closing import close_unit
 from batch_core.workflow.signals import signal_if_finished
 
+# How long an executor holds a unit of a batch whose input is still being validated, how often it looks, and how
+# long the unit then waits in the queue before the next hold.
+_HOLD_SECONDS = 10.0
+_HOLD_POLL_SECONDS = 0.5
+_HOLD_AGAIN_SECONDS = 1.0
+
 
 def run_work_unit(
     stores: Stores, settings: Settings, message: WorkUnit, upstreams: Upstreams, *, delivery: str, deadline: float
@@ -37,8 +43,12 @@ def run_work_unit(
     the holder's own message, while the lease still runs, waits for the lease as a crashed attempt would.
     """
     batch = stores.batches.get(message.batch_id)
+    if batch is not None and _unplanned(batch):
+        batch = _held_until_planned(stores, batch, deadline)
+        if batch is not None and _unplanned(batch):
+            return _HOLD_AGAIN_SECONDS
     if batch is None or batch.status not in RUNNABLE:
-        if batch is not None and batch.status == BatchStatus.CANCELLING:
+        if batch is not None and batch.status == BatchStatus.CANCELLING and batch.units:
             _cancel_unit(stores, settings, batch, message)
         return None
     if message.not_before is not None and message.not_before > time.time():
@@ -70,6 +80,22 @@ def run_work_unit(
         # The unit's lines run together: lines that did not start wait with those backing off.
         return max(waits)
     return 0.0 if None in outcomes else None
+
+
+def _unplanned(batch: Batch) -> bool:
+    """Prepare queues a batch's first units while it still validates the rest of the input; it plans the batch
+    once the whole input has proved valid."""
+    return batch.status == BatchStatus.VALIDATING and not batch.units
+
+
+def _held_until_planned(stores: Stores, batch: Batch, deadline: float) -> Batch | None:
+    """The batch once planned, or as it is when the hold ends: a unit queued early waits in its started executor
+    rather than in the queue, so it runs as soon as the input proves valid, and not if it does not."""
+    until = min(deadline, time.monotonic() + _HOLD_SECONDS)
+    while batch is not None and _unplanned(batch) and time.monotonic() + _HOLD_POLL_SECONDS < until:
+        time.sleep(_HOLD_POLL_SECONDS)
+        batch = stores.batches.get(batch.id)
+    return batch
 
 
 def save_attempt(

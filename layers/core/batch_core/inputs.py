@@ -30,23 +30,33 @@ def plan_units(stores: Stores, batch: Batch, validator: LineValidator, unit_line
 
     Blank lines are skipped; a unit's byte range covers its lines and any blank lines between them.
     """
-    unit = WorkUnit(batch_id=batch.id, tenant_id=batch.tenant_id, unit=0, first=0, count=0, byte_start=0, byte_end=0)
-    index = 0
+    unit, index, count, byte_start, byte_end = 0, 0, 0, 0, 0
+
+    def cut() -> WorkUnit:
+        first = index - count
+        return WorkUnit(
+            batch_id=batch.id,
+            tenant_id=batch.tenant_id,
+            unit=unit,
+            first=first,
+            count=count,
+            byte_start=byte_start,
+            byte_end=byte_end,
+        )
+
     for number, (start, end, raw) in enumerate(input_lines(stores.blobs, batch.input_key), start=1):
         if not raw.strip():
             continue
         validator.check_line(raw.removesuffix(b"\n"), number)
-        if unit.count == 0:
-            unit = unit.model_copy(update={"first": index, "byte_start": start})
-        unit.count += 1
-        unit.byte_end = end
-        index += 1
-        if unit.count == unit_lines:
-            yield unit
-            unit = unit.model_copy(update={"unit": unit.unit + 1, "count": 0})
+        if count == 0:
+            byte_start = start
+        count, byte_end, index = count + 1, end, index + 1
+        if count == unit_lines:
+            yield cut()
+            unit, count = unit + 1, 0
     validator.finish()
-    if unit.count:
-        yield unit
+    if count:
+        yield cut()
 
 
 def input_lines(blobs: BlobStore, key: str) -> Iterator[tuple[int, int, bytes]]:

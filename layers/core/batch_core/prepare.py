@@ -1,5 +1,7 @@
 """Prepare: validate the stored input as a stream and cut it into work units, storing them while it reads; queue
-them once the whole input has proved valid."""
+them once the whole input has proved valid. The first few are queued as soon as they are stored: their executors
+start while the rest is validated, and hold them until the batch is planned (executor.py), so no line runs
+before the whole input has proved valid."""
 
 import time
 from array import array
@@ -30,7 +32,7 @@ _UNITS_PER_SEND = 10
 
 
 def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
-    """Raises InvalidInput (naming line and field) before anything is queued when the input is bad.
+    """Raises InvalidInput (naming line and field) before any line can run when the input is bad.
 
     Safe to run again: once a run has planned the units, they keep their progress and are only queued again, and
     duplicate messages change nothing. Memory stays flat: a unit is kept as its two byte offsets.
@@ -43,14 +45,15 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
         _register_bucket_input(stores, settings, batch)
     unit_lines = batch.unit_lines or settings.work_unit_lines
     offsets = array("q")
+    queued = 0
     with LineValidator.of(batch, settings) as validator:
         units = _noting(plan_units(stores, batch, validator, unit_lines), offsets)
         if batch.units:
             deque(units, maxlen=0)
         else:
-            _store(stores, settings, batch, units)
+            queued = _store(stores, settings, batch, units)
     if batch.lines_from_file:
-        # Raises QuotaExceeded, an InvalidInput, before anything is queued: the batch fails naming the quota.
+        # Raises QuotaExceeded, an InvalidInput, before any line can run: the batch fails naming the quota.
         reserve(
             stores,
             settings,
@@ -68,7 +71,7 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
         block_units=batch.block_units or block_units(unit_lines),
     )
     if batch.status == BatchStatus.VALIDATING:
-        messages = in_groups(_messages(batch, offsets), _UNITS_PER_SEND)
+        messages = in_groups(_messages(batch, offsets, queued), _UNITS_PER_SEND)
         each_side_by_side(stores.queue.send, messages, workers=_SEND_WORKERS)
     try:
         changes = {"started_at": int(time.time()), "model": validator.model}
@@ -85,19 +88,32 @@ def _noting(units: Iterator[WorkUnit], offsets: "array[int]") -> Iterator[WorkUn
         yield unit
 
 
-def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[WorkUnit]) -> None:
-    """Stores the units as validation reaches them, 25 to a request, on a few threads. None is queued before the
-    whole input is valid, so no attempt can meet a unit it overwrites."""
+def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[WorkUnit]) -> int:
+    """Stores the units as validation reaches them, 25 to a request, on a few threads; returns how many of the
+    first were queued once stored. Each unit is stored once, before its message exists, so no attempt can meet a
+    unit it overwrites."""
     ttl = settings.batch_ttl(batch.expires_at)
-    records = (UnitRecord(**unit.model_dump()) for unit in units)
-    groups = in_groups(records, _UNITS_PER_WRITE)
-    each_side_by_side(lambda group: stores.units.put_all(group, ttl), groups, workers=_STORE_WORKERS)
+
+    def put(group: list[WorkUnit]) -> None:
+        stores.units.put_all([UnitRecord(**unit.model_dump()) for unit in group], ttl)
+
+    groups = in_groups(units, _UNITS_PER_WRITE)
+    first = next(groups, [])
+    put(first)
+    # A first group that is not full holds every unit: the input is already valid, and queueing waits for the plan.
+    more = len(first) == _UNITS_PER_WRITE
+    early = first[:_UNITS_PER_SEND] if more and batch.status == BatchStatus.VALIDATING else []
+    if early:
+        stores.queue.send(early)
+    each_side_by_side(put, groups, workers=_STORE_WORKERS)
+    return len(early)
 
 
-def _messages(batch: Batch, offsets: "array[int]") -> Iterator[WorkUnit]:
-    """The planned batch's units as messages: each `unit_lines` lines but the last, over its noted byte range."""
+def _messages(batch: Batch, offsets: "array[int]", queued: int) -> Iterator[WorkUnit]:
+    """The planned batch's units after the first `queued` as messages: each `unit_lines` lines but the last, over
+    its noted byte range."""
     total = batch.request_counts.total
-    for unit in range(batch.units):
+    for unit in range(queued, batch.units):
         first = unit * batch.unit_lines
         yield WorkUnit(
             batch_id=batch.id,

@@ -1,6 +1,7 @@
 """The rules of a request line, in one place: prepare validates with them and the executor reads with them,
 so a line that passes validation is a line that runs."""
 
+import heapq
 import json
 from types import TracebackType
 from typing import Any
@@ -12,7 +13,7 @@ from batch_core.models.batch import Batch
 from batch_core.models.bodies import body_problem
 from batch_core.models.bounds import OPENAI_MAX_EMBEDDING_INPUTS, OPENAI_MAX_REQUESTS, echo
 from batch_core.models.line import RequestLine
-from batch_core.seen_ids import SeenIds
+from batch_core.seen_ids import Duplicate, SeenIds
 from batch_core.settings import Settings
 from batch_core.strict_json import JsonProblem, render_path
 
@@ -120,7 +121,8 @@ class LineValidator:
         self.model: str | None = None
         # The valid lines' estimated tokens, which the batch holds of its tenant's quota.
         self.tokens = 0
-        self.problems: list[InvalidInput] = []
+        # The rejections listed: the first MAX_LISTED_ERRORS by line, as a heap whose top is the last of them.
+        self._listed: list[tuple[int, int, InvalidInput]] = []
         self._custom_ids = SeenIds()
 
     def __enter__(self) -> "LineValidator":
@@ -132,7 +134,8 @@ class LineValidator:
         self._custom_ids.__exit__(kind, error, trace)
 
     def check_line(self, raw: bytes, number: int) -> RequestLine | None:
-        """A line of an input file; None when it is invalid (the rejection is kept for `finish`)."""
+        """A line of an input file; None when it is invalid (the rejection is kept for `finish`). A duplicate custom
+        id is found up to a thousand lines later, by `finish` at the latest."""
         self._count(number)
         try:
             line = read_line(raw, number, self.endpoint)
@@ -143,7 +146,8 @@ class LineValidator:
         return line
 
     def check(self, entry: Any, number: int) -> bytes | None:
-        """An inline entry as the line to store; None when it is invalid (the rejection is kept for `finish`)."""
+        """An inline entry as the line to store; None when it is invalid (the rejection is kept for `finish`, which
+        also finds duplicate custom ids)."""
         self._count(number)
         try:
             raw, line = stored_line(entry, number, self.endpoint)
@@ -155,8 +159,11 @@ class LineValidator:
 
     def finish(self) -> int:
         """The number of lines; raises InvalidLines listing the rejections, or InvalidInput if there are none."""
+        for duplicate in self._custom_ids.flush():
+            self._reject_duplicate(duplicate)
         if self.invalid:
-            raise InvalidLines(self.problems, self.invalid)
+            listed = sorted(self._listed, key=lambda entry: (-entry[0], entry[1]))
+            raise InvalidLines([problem for _, _, problem in listed], self.invalid)
         if self.count == 0:
             raise InvalidInput("the batch has no lines; it needs at least one", param="requests", code="empty_file")
         return self.count
@@ -196,18 +203,26 @@ class LineValidator:
             )
 
     def _reject(self, rejected: InvalidInput) -> None:
+        """Counts the rejection and keeps it if it is among the first MAX_LISTED_ERRORS by line: a duplicate id is
+        found a little after its line, so rejections can come out of order."""
         self.invalid += 1
-        if len(self.problems) < MAX_LISTED_ERRORS:
-            self.problems.append(rejected)
+        entry = (-(rejected.line or 0), self.invalid, rejected)
+        if len(self._listed) < MAX_LISTED_ERRORS:
+            heapq.heappush(self._listed, entry)
+        elif entry > self._listed[0]:
+            heapq.heapreplace(self._listed, entry)
+
+    def _reject_duplicate(self, duplicate: Duplicate) -> None:
+        message = f"'{echo(duplicate.custom_id)}' duplicates line {duplicate.first_line}"
+        self._reject(_rejection(duplicate.line, "custom_id", message, "duplicate_custom_id"))
 
     def _check_custom_id(self, custom_id: str | None, number: int) -> None:
         if custom_id is None and self.require_custom_id:
             raise _rejection(number, "custom_id", "is required in an input file")
         if custom_id is None:
             return
-        first = self._custom_ids.first_line(custom_id, number)
-        if first is not None:
-            raise _rejection(number, "custom_id", f"'{echo(custom_id)}' duplicates line {first}", "duplicate_custom_id")
+        for duplicate in self._custom_ids.add(custom_id, number):
+            self._reject_duplicate(duplicate)
 
 
 def _request_line(entry: dict[str, Any], number: int | None, endpoint: str) -> RequestLine:

@@ -24,8 +24,13 @@ class FakeLimitStore:
         self.skipped += seconds
 
     def change(
-        self, route: str, model: str, change: Callable[[LimitState, float], tuple[LimitState, Result]]
+        self,
+        route: str,
+        model: str,
+        change: Callable[[LimitState, float], tuple[LimitState, Result]],
+        stands: Callable[[Result], bool] | None = None,
     ) -> Result:
+        """Each change is applied in turn: none loses, so none has to stand without its write."""
         with self._lock:
             changed, result = change(self.records.get((route, model), LimitState()), time.time() + self.skipped)
             self.records[(route, model)] = changed

@@ -17,8 +17,14 @@ class LimitStore:
         self._records = VersionedRecords(settings.table_name, aws)
 
     def change(
-        self, route: str, model: str, change: Callable[[LimitState, float], tuple[LimitState, Result]]
+        self,
+        route: str,
+        model: str,
+        change: Callable[[LimitState, float], tuple[LimitState, Result]],
+        stands: Callable[[Result], bool] | None = None,
     ) -> Result:
         """Applies `change` to the current state and the time now, stores the state it returns, and returns
-        its result."""
-        return self._records.change(keys.limit_key(route, model), LimitState, f"the limiter of {route}/{model}", change)
+        its result; a result that `stands` holds even if another writer's change won."""
+        return self._records.change(
+            keys.limit_key(route, model), LimitState, f"the limiter of {route}/{model}", change, stands
+        )

@@ -30,14 +30,16 @@ class VersionedRecords:
         kind: type[State],
         named: str,
         change: Callable[[State, float], tuple[State, Result]],
+        stands: Callable[[Result], bool] | None = None,
     ) -> Result:
         """Applies `change` to the record's state (a new `kind()` if there is none) and the time now, stores the
         state it returns, and returns its result. An exception `change` raises, or the state returned as it
-        came, leaves the record as it was."""
+        came, leaves the record as it was. A result that `stands` holds even if its write loses to another
+        writer's: the change was only record keeping, so it is not tried again."""
         for attempt in range(_TRIES):
             state, version = self.read(key, kind, named)
             changed, result = change(state, time.time())
-            if changed is state or self._write(key, changed, version, named):
+            if changed is state or self._write(key, changed, version, named) or (stands is not None and stands(result)):
                 return result
             # Writers that met on the record spread out before they read it again.
             time.sleep(random.uniform(0, _CONFLICT_PAUSE_SECONDS * 2**attempt))

@@ -10,6 +10,8 @@ from batch_core.models.usage import Usage
 _CHARS_PER_TOKEN = 4
 _TOKENS_PER_MESSAGE = 4
 _DEFAULT_COMPLETION_TOKENS = 256
+# One encoder for every line: json.dumps with options builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def estimated_tokens(body: dict[str, Any]) -> int:
@@ -42,5 +44,5 @@ def _answer_tokens(body: dict[str, Any]) -> int:
 
 
 def _tokens(part: Any) -> int:
-    text = part if isinstance(part, str) else json.dumps(part, separators=(",", ":"))
+    text = part if isinstance(part, str) else _COMPACT.encode(part)
     return max(1, math.ceil(len(text) / _CHARS_PER_TOKEN))

@@ -36,6 +36,17 @@ def tokens_per_minute(state: LimitState, limits: RouteLimits) -> float | None:
     return limit * PACE_MARGIN if limit else None
 
 
+def bounded(state: LimitState, limits: RouteLimits) -> bool:
+    """Whether anything bounds the route: a rate configured or learned, or a cap on lines in flight. Takes from a
+    route nothing bounds grant every line, and their writes only keep the record (the pace sent, the leases)."""
+    return bool(requests_per_minute(state, limits) or tokens_per_minute(state, limits) or limits.max_in_flight)
+
+
+def teaches(seen: Report) -> bool:
+    """Whether a report carries what a limit is learned from: a refusal, or the upstream's rate-limit headers."""
+    return bool(seen.throttled) or seen.headers is not None
+
+
 def take(
     state: LimitState,
     limits: RouteLimits,
@@ -90,7 +101,11 @@ def take(
         state.window_previous = state.window_sent if recent else 0
         state.window_start, state.window_sent = now, 0
     state.window_sent += count
-    grant = Grant(count=count, offsets=[max(0.0, offset) for offset in offsets[:count]])
+    grant = Grant(
+        count=count,
+        offsets=[max(0.0, offset) for offset in offsets[:count]],
+        bounded=bounded(state, limits),
+    )
     if count < len(estimates):
         grant.reason = reason
         grant.wait = max(RETRY_SECONDS, _wait_for_next(state, tenant, reason, rpm, tpm, estimates[count:]))

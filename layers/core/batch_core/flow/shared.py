@@ -2,7 +2,7 @@
 
 from batch_core.dal.limits_db import LimitStore
 from batch_core.flow import limiter
-from batch_core.models.limit import Grant, Report
+from batch_core.models.limit import Grant, LimitState, Report
 from batch_core.models.route import Route
 
 
@@ -11,16 +11,23 @@ class SharedLimiter:
         self._store = store
 
     def take(self, route: Route, model: str, estimates: list[int], *, tenant: str, holder: str, until: float) -> Grant:
-        """Capacity for the first lines of `estimates`, taken in one write for all of them."""
+        """Capacity for the first lines of `estimates`, taken in one write for all of them. On a route nothing
+        bounds, a write lost to the other executors' is not tried again: the grant holds without it."""
         return self._store.change(
             route.name,
             model,
             lambda state, now: limiter.take(
                 state, route.limits, now, estimates, tenant=tenant, holder=holder, until=until
             ),
+            stands=lambda grant: not grant.bounded,
         )
 
     def report(self, route: Route, model: str, holder: str, seen: Report) -> None:
-        self._store.change(
-            route.name, model, lambda state, now: (limiter.report(state, route.limits, now, holder, seen), None)
-        )
+        """A report that teaches nothing, on a route nothing bounds, only ends a lease that bounds nothing: its
+        write, lost to another executor's, is not tried again."""
+
+        def change(state: LimitState, now: float) -> tuple[LimitState, bool]:
+            matters = limiter.bounded(state, route.limits) or limiter.teaches(seen)
+            return limiter.report(state, route.limits, now, holder, seen), matters
+
+        self._store.change(route.name, model, change, stands=lambda matters: not matters)

@@ -40,12 +40,14 @@ class LimitState(BaseModel):
 
 class Grant(BaseModel):
     """How many of the asked lines may run (the first `count`), each starting `offsets[i]` seconds from now;
-    `wait` is when to ask again for the rest, `reason` why they were held back."""
+    `wait` is when to ask again for the rest, `reason` why they were held back; `bounded` whether any limit bore
+    on the route (a grant none bore on holds even when its write is lost)."""
 
     count: int
     offsets: list[float] = Field(default_factory=list)
     wait: float = 0.0
     reason: str | None = None
+    bounded: bool = True
 
 
 class Report(BaseModel):
