@@ -324,7 +324,7 @@ def test_a_unit_queued_while_its_input_is_validated_is_held_until_the_input_prov
     monkeypatch.setattr(stores.batches, "plan", lambda *args, **kwargs: validated.wait(10) and plan(*args, **kwargs))
     preparing = threading.Thread(target=prepare_batch, args=(stores, SETTINGS, batch.id))
     preparing.start()
-    while len(stores.queue.sent) < 10:
+    while len(stores.queue.sent) < 2:
         time.sleep(0.01)
     upstream = TableUpstream()
 

@@ -135,7 +135,18 @@ def test_a_big_input_queues_its_first_units_while_it_validates_and_a_bad_line_la
     upstream = TableUpstream()
     waits = [run(stores, message, upstream) for message in stores.queue.sent]
 
-    assert [message.unit for message in stores.queue.sent] == list(range(10))
-    assert waits == [None] * 10
+    assert [message.unit for message in stores.queue.sent] == [0, 1]
+    assert waits == [None, None]
     assert upstream.prompts == []
     assert (current(stores, batch).status, current(stores, batch).units) == ("failed", 0)
+
+
+def test_a_big_valid_input_queues_each_unit_once_and_every_line_runs() -> None:
+    stores = new_stores()
+    batch = created_from_file(stores, uploaded(stores, [file_line(f"c{n}", f"p{n}") for n in range(80)]))
+
+    prepare_batch(stores, SETTINGS, batch.id)
+    run_all(stores)
+
+    assert [message.unit for message in stores.queue.sent] == list(range(27))
+    assert current(stores, batch).request_counts.completed == 80

@@ -33,12 +33,11 @@ def plan_units(stores: Stores, batch: Batch, validator: LineValidator, unit_line
     unit, index, count, byte_start, byte_end = 0, 0, 0, 0, 0
 
     def cut() -> WorkUnit:
-        first = index - count
         return WorkUnit(
             batch_id=batch.id,
             tenant_id=batch.tenant_id,
             unit=unit,
-            first=first,
+            first=index - count,
             count=count,
             byte_start=byte_start,
             byte_end=byte_end,

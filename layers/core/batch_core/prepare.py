@@ -1,5 +1,5 @@
 """Prepare: validate the stored input as a stream and cut it into work units, storing them while it reads; queue
-them once the whole input has proved valid. The first few are queued as soon as they are stored: their executors
+them once the whole input has proved valid. The first two are queued as soon as they are stored: their executors
 start while the rest is validated, and hold them until the batch is planned (executor.py), so no line runs
 before the whole input has proved valid."""
 
@@ -29,6 +29,9 @@ _SEND_WORKERS = 8
 # DynamoDB's BatchWriteItem takes 25 items, SQS's SendMessageBatch 10 messages.
 _UNITS_PER_WRITE = 25
 _UNITS_PER_SEND = 10
+# Units queued before the input has proved valid. Their executors hold them meanwhile, so they are few: a long
+# validation must not keep every executor from other batches' units.
+_EARLY_UNITS = 2
 
 
 def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
@@ -102,7 +105,7 @@ def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[Wor
     put(first)
     # A first group that is not full holds every unit: the input is already valid, and queueing waits for the plan.
     more = len(first) == _UNITS_PER_WRITE
-    early = first[:_UNITS_PER_SEND] if more and batch.status == BatchStatus.VALIDATING else []
+    early = first[:_EARLY_UNITS] if more and batch.status == BatchStatus.VALIDATING else []
     if early:
         stores.queue.send(early)
     each_side_by_side(put, groups, workers=_STORE_WORKERS)
