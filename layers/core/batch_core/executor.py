@@ -42,11 +42,9 @@ def run_work_unit(
     carries the unit on (its attempt requeues the unit, or its message returns if it crashed). A redelivery of
     the holder's own message, while the lease still runs, waits for the lease as a crashed attempt would.
     """
-    batch = stores.batches.get(message.batch_id)
+    batch = _held_until_planned(stores, stores.batches.get(message.batch_id), deadline)
     if batch is not None and _unplanned(batch):
-        batch = _held_until_planned(stores, batch, deadline)
-        if batch is not None and _unplanned(batch):
-            return _HOLD_AGAIN_SECONDS
+        return _HOLD_AGAIN_SECONDS
     if batch is None or batch.status not in RUNNABLE:
         if batch is not None and batch.status == BatchStatus.CANCELLING and batch.units:
             _cancel_unit(stores, settings, batch, message)
@@ -88,9 +86,10 @@ def _unplanned(batch: Batch) -> bool:
     return batch.status == BatchStatus.VALIDATING and not batch.units
 
 
-def _held_until_planned(stores: Stores, batch: Batch, deadline: float) -> Batch | None:
-    """The batch once planned, or as it is when the hold ends: a unit queued early waits in its started executor
-    rather than in the queue, so it runs as soon as the input proves valid, and not if it does not."""
+def _held_until_planned(stores: Stores, batch: Batch | None, deadline: float) -> Batch | None:
+    """The batch once planned (at once if it already is), or as it is when the hold ends: a unit queued early waits
+    in its started executor rather than in the queue, so it runs as soon as the input proves valid, and not if it
+    does not."""
     until = min(deadline, time.monotonic() + _HOLD_SECONDS)
     while batch is not None and _unplanned(batch) and time.monotonic() + _HOLD_POLL_SECONDS < until:
         time.sleep(_HOLD_POLL_SECONDS)
