@@ -337,7 +337,7 @@ def test_a_unit_queued_while_its_input_is_validated_is_held_until_the_input_prov
     preparing.join(timeout=10)
 
     assert prompts_while_held == []
-    assert (wait, upstream.prompts[:3]) == (None, ["p0", "p1", "p2"])
+    assert (wait, sorted(upstream.prompts)) == (None, ["p0", "p1", "p2"])
     assert current(stores, batch).request_counts.completed == 3
 
 
