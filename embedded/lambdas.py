@@ -12,9 +12,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedded.template import FunctionSpec, Stack
+
+if TYPE_CHECKING:
+    from embedded.function_processes import FunctionProcesses
 
 # One function loads at a time: loading forgets and re-imports its sibling modules, which a concurrent
 # load of the same function would be importing.
@@ -55,14 +58,17 @@ class LocalLambdas:
     """Each thread is its own execution environment, with its own copy of every handler module,
     as concurrent Lambda invocations never share module state (e.g. a BatchProcessor's records)."""
 
-    def __init__(self, stack: Stack):
+    def __init__(self, stack: Stack, processes: "FunctionProcesses | None" = None):
         self.stack = stack
+        self.processes = processes
         self._environments = threading.local()
 
     def invoke(self, function: str, event: Any) -> Any:
         """Calls the function's handler like Lambda would; raises HandlerError with Lambda's error payload."""
         name = function.rsplit(":", 1)[-1] if function.startswith("arn:") else function
         spec = self.stack.functions[name]
+        if self.processes is not None and self.processes.runs(spec.logical_id):
+            return self.processes.invoke(name, event)
         handler = getattr(self._module(name), spec.handler.rsplit(".", 1)[1])
         context = LocalContext(
             function_name=name,

@@ -27,7 +27,14 @@ class RequestCounts:
             self.items.clear()
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps({"calls": self.calls, "items": self.items}))
+        """Writes the counts to `path`, with those the function processes wrote beside it (`<path>.<pid>`)."""
+        calls, items = Counter(self.calls), Counter(self.items)
+        for written in path.parent.glob(f"{path.name}.*"):
+            counted = json.loads(written.read_text())
+            calls.update(counted["calls"])
+            items.update(counted["items"])
+            written.unlink()
+        path.write_text(json.dumps({"calls": calls, "items": items}))
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         if self.paused:

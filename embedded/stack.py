@@ -13,6 +13,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from embedded.front import HttpFront
+from embedded.function_processes import OWN_PROCESS_FUNCTIONS
 from embedded.pollers import QueuePoller
 from embedded.ports import free_port
 from embedded.rate_limits import ModelLimit
@@ -75,7 +76,9 @@ class LocalStack:
             "UpstreamApiKey": upstream_key or "none",
             **self.options.parameters,
         }
-        self.system = LocalSystem.start(parameters, self.options.environment, os.environ.__setitem__)
+        self.system = LocalSystem.start(
+            parameters, self.options.environment, os.environ.__setitem__, own_process=OWN_PROCESS_FUNCTIONS
+        )
         for api_key, tenant_id in self.options.api_keys.items():
             self.system.add_api_key(api_key, tenant_id)
         self.sam_env_file = write_env_file(self.system.stack, self.aws_endpoint, _sam_env_file())

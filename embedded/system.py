@@ -10,6 +10,7 @@ from batch_core.auth import add_api_key
 from batch_core.dal.stores import Stores
 from batch_core.settings import Settings
 from embedded.execution_events import ExecutionEvents
+from embedded.function_processes import FunctionProcesses
 from embedded.gateway import GatewayResponse, LocalGateway, Route
 from embedded.lambdas import LocalLambdas
 from embedded.moto_patches import moto_patches
@@ -46,18 +47,20 @@ class LocalSystem:
         parameters: dict[str, str],
         environment: dict[str, str],
         set_env: Callable[[str, str], None],
+        own_process: tuple[str, ...] = (),
     ) -> "LocalSystem":
         """Deploys the template into the current (moto) AWS and wires the handlers to it, with moto patched
         until the system is closed (`close()`, or the end of a `with` block).
 
         The functions' environment is set once, before any handler module is loaded: as in Lambda, each
-        handler module builds its settings and stores from it when it is loaded."""
+        handler module builds its settings and stores from it when it is loaded. The functions named in
+        `own_process` (logical ids) run in processes of their own, which need moto in server mode."""
         stack = deploy(parameters=parameters)
         # Webhook receivers run on this machine here (the console says so at startup); in AWS loopback is refused.
         variables = {**stack.environment(), "WEBHOOK_ALLOW_LOOPBACK": "true", **environment}
         for name, value in variables.items():
             set_env(name, value)
-        lambdas = LocalLambdas(stack)
+        lambdas = LocalLambdas(stack, FunctionProcesses(stack, own_process) if own_process else None)
         api = stack.template["Resources"]["ApiFunction"]["Properties"]
         routes = [Route.of(event["Properties"]) for event in api["Events"].values() if event["Type"] == "HttpApi"]
         gateway = LocalGateway(lambdas, stack.ref("ApiFunction"), stack.ref("AuthorizerFunction"), routes)
@@ -67,8 +70,10 @@ class LocalSystem:
         return cls(stack, lambdas, gateway, _pollers(stack, lambdas), events, _settings(variables), patched)
 
     def close(self) -> None:
-        """Puts moto back as it was before `start`."""
+        """Puts moto back as it was before `start`, and stops the function processes."""
         self._patched.close()
+        if self.lambdas.processes is not None:
+            self.lambdas.processes.close()
 
     def __enter__(self) -> "LocalSystem":
         return self

@@ -28,7 +28,7 @@ from batch_core.workflow.signals import signal_if_finished
 # How long an executor holds a unit of a batch whose input is still being validated, how often it looks, and how
 # long the unit then waits in the queue before the next hold.
 _HOLD_SECONDS = 10.0
-_HOLD_POLL_SECONDS = 0.25
+_HOLD_POLL_SECONDS = 0.1
 _HOLD_AGAIN_SECONDS = 1.0
 
 

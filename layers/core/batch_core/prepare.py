@@ -16,7 +16,7 @@ from batch_core.lifecycle import transition
 from batch_core.models.assembly import block_units
 from batch_core.models.batch import Batch
 from batch_core.models.status import PREPARABLE, BatchStatus
-from batch_core.models.work_unit import UnitRecord, WorkUnit
+from batch_core.models.work_unit import WorkUnit
 from batch_core.observability import logger
 from batch_core.parallel import each_side_by_side, in_groups
 from batch_core.quotas import reserve
@@ -98,7 +98,7 @@ def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[Wor
     ttl = settings.batch_ttl(batch.expires_at)
 
     def put(group: list[WorkUnit]) -> None:
-        stores.units.put_all([UnitRecord(**unit.model_dump()) for unit in group], ttl)
+        stores.units.put_all(group, ttl)
 
     groups = in_groups(units, _UNITS_PER_WRITE)
     first = next(groups, [])

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
-from batch_core.models.work_unit import AttemptRecord, UnitRecord
+from batch_core.models.work_unit import AttemptRecord, UnitRecord, WorkUnit
 from tests.unit.fakes.assembly import FakeAssemblyStore
 from tests.unit.fakes.batches import FakeBatchStore
 
@@ -22,10 +22,12 @@ class FakeUnitStore:
         self._assembly = assembly
         self._lock = batches.lock
 
-    def put_all(self, units: Sequence[UnitRecord], ttl: int) -> None:
+    def put_all(self, units: Sequence[WorkUnit], ttl: int) -> None:
         with self._lock:
             for unit in units:
-                self.records[unit.batch_id, unit.unit] = unit.model_copy(deep=True)
+                self.records[unit.batch_id, unit.unit] = UnitRecord(
+                    **unit.model_dump(include=set(WorkUnit.model_fields))
+                )
                 self.ttls[unit.batch_id, unit.unit] = ttl
 
     def get(self, batch_id: str, unit: int) -> UnitRecord | None:

@@ -12,9 +12,10 @@ from batch_core.dal.listing import read_items
 from batch_core.errors import StorageError
 from batch_core.models.assembly import BlockChange
 from batch_core.models.status import CLOSED_UNIT_COUNTERS, LINE_COUNTERS, UnitState, unit_sources
-from batch_core.models.work_unit import AttemptRecord, UnitRecord
+from batch_core.models.work_unit import AttemptRecord, UnitRecord, WorkUnit
 
 _STATE = {"#state": "state"}
+_WORK_UNIT_FIELDS = set(WorkUnit.model_fields)
 _PUT_TRIES = 8
 _PUT_PAUSE_SECONDS = 0.1
 
@@ -29,13 +30,23 @@ class UnitStore:
         self._batches = batches
         self._assembly = assembly
 
-    def put_all(self, units: Sequence[UnitRecord], ttl: int) -> None:
-        """Stores up to 25 new units in one request, each replacing any record it had: only for units no attempt
-        can have touched yet (prepare's, before any is queued)."""
+    def put_all(self, units: Sequence[WorkUnit], ttl: int) -> None:
+        """Stores up to 25 new units in one request, pending and never attempted, each replacing any record it had:
+        only for units no attempt can have touched yet (prepare's, before any is queued).
+
+        A new record holds only what differs from a fresh UnitRecord's defaults, plus `state` and `attempt`, which
+        conditions compare: prepare stores a unit per 50 lines, so every attribute counts."""
+        fresh = {"state": UnitState.PENDING.value, "attempt": 0, "ttl": ttl}
         requests = [
             {
                 "PutRequest": {
-                    "Item": to_attributes({**unit.model_dump(), **keys.unit_key(unit.batch_id, unit.unit), "ttl": ttl})
+                    "Item": to_attributes(
+                        {
+                            **unit.model_dump(include=_WORK_UNIT_FIELDS),
+                            **fresh,
+                            **keys.unit_key(unit.batch_id, unit.unit),
+                        }
+                    )
                 }
             }
             for unit in units
