@@ -14,7 +14,8 @@ def _run_one_unit_slowly(
     holds its lines."""
     console.wait(batch_id, {"in_progress"}, deliver=False)
     simulator.latency_seconds = 0.5
-    running_unit = threading.Thread(target=system.pollers[0].poll_once)
+    # A long poll, as the event source mapping's: one receive must not come back empty on a message not yet visible.
+    running_unit = threading.Thread(target=system.pollers[0].poll_once, kwargs={"wait_seconds": 5})
     running_unit.start()
     wait_for(lambda: console.items(batch_id, "status=running").json()["data"], timeout=10)
     wait_for(lambda: sum(simulator.calls.values()) == 3, timeout=10)
