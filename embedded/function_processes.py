@@ -1,6 +1,7 @@
 """Functions that run in processes of their own. In Lambda every invocation has its own CPU; here every other
 handler shares the stack's one interpreter, with moto's server and the pollers. Prepare spends seconds of CPU
-validating a whole input while the first units wait for it, so it gets its own interpreter, as on Lambda."""
+validating a whole input while the first units wait for it, and finalize joins a whole output while the client
+waits for the batch to end, so they get interpreters of their own, as on Lambda."""
 
 import importlib
 import multiprocessing
@@ -16,8 +17,8 @@ from embedded.lambdas import HandlerError, LocalLambdas
 from embedded.request_counts import RequestCounts
 from embedded.template import Stack
 
-OWN_PROCESS_FUNCTIONS = ("PrepareFunction",)
-# Lambda runs invocations of one function side by side; two processes serve two batches prepared at once.
+OWN_PROCESS_FUNCTIONS = ("PrepareFunction", "FinalizeFunction")
+# Lambda runs invocations side by side; two processes serve two batches prepared or finalized at once.
 _PROCESSES = 2
 # Beyond the function's own Timeout, which the handler's context already counts down.
 _TIMEOUT_MARGIN_SECONDS = 30.0
@@ -46,18 +47,15 @@ class FunctionProcesses:
         with self._turn:
             self._turn.wait_for(lambda: self._idle)
             process, connection = self._idle.pop()
-        connection.send((name, event))
         timeout = self._timeouts[name] + _TIMEOUT_MARGIN_SECONDS
-        answered = connection.poll(timeout)
-        if answered:
-            result, error = connection.recv()
-        else:
-            process.kill()
-            process, connection = self._spawn()
-            result, error = (
-                None,
-                {"errorType": "TimeoutError", "errorMessage": f"{name} did not answer in {timeout:.0f} s"},
-            )
+        try:
+            connection.send((name, event))
+            answered = connection.poll(timeout)
+            result, error = connection.recv() if answered else (None, _timed_out(name, timeout))
+        except (EOFError, OSError):
+            answered, result, error = False, None, _exited(name, process)
+        if not answered:
+            process, connection = self._replace(process)
         with self._turn:
             self._idle.append((process, connection))
             self._turn.notify()
@@ -70,6 +68,12 @@ class FunctionProcesses:
             process.kill()
             process.join()
 
+    def _replace(self, process: BaseProcess) -> tuple[BaseProcess, Connection]:
+        process.kill()
+        process.join()
+        self._processes.remove(process)
+        return self._spawn()
+
     def _spawn(self) -> tuple[BaseProcess, Connection]:
         ours, theirs = multiprocessing.Pipe()
         context = multiprocessing.get_context("spawn")
@@ -77,6 +81,16 @@ class FunctionProcesses:
         process.start()
         self._processes.append(process)
         return process, ours
+
+
+def _timed_out(name: str, timeout: float) -> dict[str, str]:
+    return {"errorType": "TimeoutError", "errorMessage": f"{name} did not answer in {timeout:.0f} s"}
+
+
+def _exited(name: str, process: BaseProcess) -> dict[str, str]:
+    # Lambda's payload when the runtime exits in the middle of an invocation.
+    process.join(timeout=1)
+    return {"errorType": "Runtime.ExitError", "errorMessage": f"{name}: runtime exited with code {process.exitcode}"}
 
 
 def _serve(connection: Connection, stack: Stack, loaded: list[str]) -> None:

@@ -34,7 +34,10 @@ class RequestCounts:
             calls.update(counted["calls"])
             items.update(counted["items"])
             written.unlink()
-        path.write_text(json.dumps({"calls": calls, "items": items}))
+        # Written whole, then renamed into place: the stack reads a function process's counts while it runs.
+        written = path.with_name(f".{path.name}.writing")
+        written.write_text(json.dumps({"calls": calls, "items": items}))
+        written.replace(path)
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         if self.paused:

@@ -1,5 +1,7 @@
 import json
 import os
+import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,29 +15,45 @@ from embedded.template import FunctionSpec, Stack
 from embedded.tests.conftest import CONSOLE, KEY, STACK_ENVIRONMENT, chat_line
 
 
-def test_prepare_runs_in_a_process_of_its_own_whose_aws_calls_are_counted_with_the_stacks(tmp_path: Path) -> None:
+def test_prepare_and_finalize_run_in_processes_of_their_own_whose_aws_calls_are_counted_with_the_stacks(
+    tmp_path: Path,
+) -> None:
     counted = tmp_path / "requests.json"
     running = LaunchedStack({**STACK_ENVIRONMENT, "AWS_REQUEST_COUNTS": str(counted)})
     try:
         lines = [chat_line(f"p{n}", f"line {n}") for n in range(3)]
         created = running.request("POST", CONSOLE, KEY, body={"endpoint": "/v1/chat/completions", "requests": lines})
         batch = running.wait_for_batch(created.json()["id"], KEY)
-        [prepared] = list(tmp_path.glob("requests.json.*"))
-        in_prepare = json.loads(prepared.read_text())["calls"]
+        in_children = _calls_once_finalized(tmp_path)
     finally:
         assert running.stop() == 0
 
     assert batch["status"] == "completed" and batch["request_counts"]["completed"] == 3
-    assert prepared.name != f"requests.json.{running.pid}"
-    # Only prepare stores units, and it did so in the other process; the stack's file now holds its calls too.
-    assert in_prepare["dynamodb:BatchWriteItem"] == 1
+    # Only prepare stores units and only finalize joins the output, both in other processes; the stack's file
+    # now holds their calls too.
+    assert in_children["dynamodb:BatchWriteItem"] == 1 and in_children["s3:CompleteMultipartUpload"] == 1
     calls = json.loads(counted.read_text())["calls"]
-    assert calls["dynamodb:BatchWriteItem"] == 1 and calls["sqs:ReceiveMessage"] > 0
+    assert calls["dynamodb:BatchWriteItem"] == 1 and calls["s3:CompleteMultipartUpload"] == 1
+    assert calls["sqs:ReceiveMessage"] > 0
     assert list(tmp_path.glob("requests.json.*")) == []
+
+
+def _calls_once_finalized(folder: Path) -> Counter[str]:
+    """The calls the function processes counted, once finalize's are among them: a process writes its counts
+    after its function returns, a little after the batch shows its end."""
+    deadline = time.monotonic() + 10
+    while True:
+        calls = Counter[str]()
+        for counts in folder.glob("requests.json.*"):
+            calls.update(json.loads(counts.read_text())["calls"])
+        if calls["s3:CompleteMultipartUpload"] or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.1)
 
 
 HANDLERS = """
 import os
+import time
 import time
 
 
@@ -49,7 +67,13 @@ def fail(event, context):
 
 def hang(event, context):
     time.sleep(60)
+
+
+def crash(event, context):
+    os._exit(3)
 """
+
+FUNCTIONS = ("answer", "fail", "hang", "crash")
 
 
 @pytest.fixture
@@ -57,12 +81,12 @@ def processes(tmp_path: Path) -> Iterator[FunctionProcesses]:
     (tmp_path / "app.py").write_text(HANDLERS)
     functions = {
         name: FunctionSpec(name, name, tmp_path, f"app.{name}", {}, timeout_seconds=0.2 if name == "hang" else 30)
-        for name in ("answer", "fail", "hang")
+        for name in FUNCTIONS
     }
     physical = {
         name: {"Ref": name, "Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}"} for name in functions
     }
-    running = FunctionProcesses(Stack("local", "us-east-1", {}, {}, physical, functions), ("answer", "fail", "hang"))
+    running = FunctionProcesses(Stack("local", "us-east-1", {}, {}, physical, functions), FUNCTIONS)
     yield running
     running.close()
 
@@ -99,4 +123,16 @@ def test_a_function_that_outlives_its_timeout_fails_and_its_process_is_replaced(
     answered = [processes.invoke("answer", {"n": n}) for n in range(3)]
 
     assert failed.value.payload["errorType"] == "TimeoutError"
+    assert [answer["event"] for answer in answered] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_function_whose_process_exits_mid_invocation_fails_like_lambda_and_its_process_is_replaced(
+    processes: FunctionProcesses,
+) -> None:
+    with pytest.raises(HandlerError) as failed:
+        processes.invoke("crash", {})
+    answered = [processes.invoke("answer", {"n": n}) for n in range(3)]
+
+    assert failed.value.payload["errorType"] == "Runtime.ExitError"
+    assert failed.value.payload["errorMessage"] == "crash: runtime exited with code 3"
     assert [answer["event"] for answer in answered] == [{"n": 0}, {"n": 1}, {"n": 2}]
