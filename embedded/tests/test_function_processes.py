@@ -54,7 +54,6 @@ def _calls_once_finalized(folder: Path) -> Counter[str]:
 HANDLERS = """
 import os
 import time
-import time
 
 
 def answer(event, context):
