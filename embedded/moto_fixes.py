@@ -31,8 +31,10 @@ def one_at_a_time(method: Any) -> Any:
     server answers each request on its own thread; writes change a table's item dictionaries in place
     while a transaction or a read (moto deep-copies the items it answers with) on another thread
     iterates the same dictionaries, which fails now and then with "dictionary changed size during
-    iteration" (a 500 to the caller). The replacement runs the call under the one lock transactions
-    hold too."""
+    iteration" (a 500 to the caller). And moto checks a write's ConditionExpression, then writes, with
+    no lock between: two threads writing over one version can both pass, and the second write loses
+    the first, which DynamoDB never allows. The replacement runs the call under the one lock
+    transactions hold too."""
 
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:

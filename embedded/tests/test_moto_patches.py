@@ -1,6 +1,8 @@
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any
 
@@ -154,6 +156,35 @@ def test_a_query_answers_as_moto_does_from_the_partition_alone(lambdas: LocalLam
 
     assert answers[1] == answers[0]
     assert answers[0][0] or query["ExpressionAttributeValues"][":pk"]["S"] == "missing"
+
+
+def test_of_writers_conditioned_on_one_version_exactly_one_wins(table: Any) -> None:
+    key = {"pk": {"S": "quota"}, "sk": {"S": "t"}}
+
+    def write(version: int, writer: int) -> bool:
+        try:
+            table.put_item(
+                TableName="t",
+                Item={**key, "version": {"N": str(version + 1)}, "writer": {"N": str(writer)}},
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={":seen": {"N": str(version)}},
+            )
+        except ClientError as refused:
+            assert refused.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            return False
+        return True
+
+    table.put_item(TableName="t", Item={**key, "version": {"N": "0"}})
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often, so also between moto's condition check and its write
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            winners = [sum(pool.map(write, [version] * 4, range(4))) for version in range(50)]
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert winners == [1] * 50
+    assert table.get_item(TableName="t", Key=key)["Item"]["version"] == {"N": "50"}
 
 
 def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(table: Any) -> None:
