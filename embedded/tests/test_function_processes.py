@@ -1,6 +1,5 @@
 import json
 import os
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from embedded.lambdas import HandlerError
 from embedded.launcher import LaunchedStack
 from embedded.template import FunctionSpec, Stack
 from embedded.tests.conftest import CONSOLE, KEY, STACK_ENVIRONMENT, chat_line
+from tests.waiting import wait_for
 
 
 def test_prepare_and_finalize_run_in_processes_of_their_own_whose_aws_calls_are_counted_with_the_stacks(
@@ -41,14 +41,14 @@ def test_prepare_and_finalize_run_in_processes_of_their_own_whose_aws_calls_are_
 def _calls_once_finalized(folder: Path) -> Counter[str]:
     """The calls the function processes counted, once finalize's are among them: a process writes its counts
     after its function returns, a little after the batch shows its end."""
-    deadline = time.monotonic() + 10
-    while True:
+
+    def counted() -> Counter[str] | None:
         calls = Counter[str]()
         for counts in folder.glob("requests.json.*"):
             calls.update(json.loads(counts.read_text())["calls"])
-        if calls["s3:CompleteMultipartUpload"] or time.monotonic() > deadline:
-            return calls
-        time.sleep(0.1)
+        return calls if calls["s3:CompleteMultipartUpload"] else None
+
+    return wait_for(counted, 10)
 
 
 HANDLERS = """

@@ -2,11 +2,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from tests.e2e.conftest import CONSOLE, KEY_A, KEY_B, RunningStack, chat_line
+from tests.waiting import wait_for
 
 CLI = [str(Path(sys.executable).parent / "batchapi")]  # the installed entry point
 
@@ -101,12 +101,7 @@ def test_cancel_over_http_skips_pending_lines_and_lets_running_ones_finish(stack
 
 
 def _wait_for_running_line(stack: RunningStack, batch_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if stack.call("GET", f"{CONSOLE}/{batch_id}/items?status=running&limit=1").json()["data"]:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("no line started running")
+    wait_for(lambda: stack.call("GET", f"{CONSOLE}/{batch_id}/items?status=running&limit=1").json()["data"], 30)
 
 
 def test_items_page_by_index_over_http(stack: RunningStack) -> None:

@@ -1,6 +1,5 @@
 import hashlib
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 from openai import OpenAI
 
 from tests.e2e.conftest import CONSOLE, KEY_A, KEY_B, RunningStack, chat_line
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -32,13 +32,11 @@ def _openai_line(custom_id: str, text: str) -> dict:
 
 
 def _wait(client: OpenAI, batch_id: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ended() -> openai.types.Batch | None:
         batch = client.batches.retrieve(batch_id)
-        if batch.status in ("completed", "failed", "expired", "cancelled"):
-            return batch
-        time.sleep(0.2)
-    raise TimeoutError(batch_id)
+        return batch if batch.status in ("completed", "failed", "expired", "cancelled") else None
+
+    return wait_for(ended, timeout)
 
 
 def test_openai_sdk_runs_a_batch_from_an_uploaded_file(client: OpenAI, stack: RunningStack, tmp_path: Path) -> None:

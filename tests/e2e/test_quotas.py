@@ -2,7 +2,6 @@
 naming it and what is in use, a file batch past one fails naming it, and what an ended batch held comes free."""
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from openai import OpenAI
 
 from tests.e2e.conftest import CONSOLE, KEY_A, STACK_ENVIRONMENT, RunningStack, chat_line
+from tests.waiting import wait_for
 
 CHAT = "/v1/chat/completions"
 
@@ -42,11 +42,11 @@ def _uploaded(client: OpenAI, tmp_path: Path, texts: list[str]) -> str:
 
 
 def _ended(client: OpenAI, batch_id: str, timeout: float = 60) -> openai.types.Batch:
-    deadline = time.monotonic() + timeout
-    while (batch := client.batches.retrieve(batch_id)).status not in ("completed", "failed", "expired", "cancelled"):
-        assert time.monotonic() < deadline, batch_id
-        time.sleep(0.2)
-    return batch
+    def ended() -> openai.types.Batch | None:
+        batch = client.batches.retrieve(batch_id)
+        return batch if batch.status in ("completed", "failed", "expired", "cancelled") else None
+
+    return wait_for(ended, timeout)
 
 
 def test_a_create_past_the_batches_in_progress_quota_is_a_rate_limit_error_until_one_ends(

@@ -1,7 +1,6 @@
 import contextlib
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -11,6 +10,7 @@ from moto import mock_aws
 from embedded.gateway import GatewayResponse
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
+from tests.waiting import wait_for
 
 KEY_A = "key-tenant-a"
 KEY_B = "key-tenant-b"
@@ -75,16 +75,6 @@ class Console:
         if deliver:
             return self.system.run_until(reached, timeout)
         return wait_for(reached, timeout)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise TimeoutError(f"condition not met after {timeout}s")
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from typing import Any
 import boto3
 
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line, wait_for
+from tests.integration.conftest import Console, chat_line
+from tests.waiting import wait_for
 
 CHAT = "/v1/chat/completions"
 

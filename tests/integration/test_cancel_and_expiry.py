@@ -2,7 +2,8 @@ import threading
 
 from embedded.simulator import Simulator
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line, wait_for
+from tests.integration.conftest import Console, chat_line
+from tests.waiting import wait_for
 
 CHAT = "/v1/chat/completions"
 

@@ -14,7 +14,8 @@ from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line, wait_for
+from tests.integration.conftest import Console, chat_line
+from tests.waiting import wait_for
 
 CHAT = "/v1/chat/completions"
 # The core's boto3 clients make 6 attempts of a call (5 retries, standard mode): 6 failed calls outlast them, so

@@ -12,7 +12,8 @@ from batch_core.dal.stores import Stores
 from batch_core.errors import StorageError
 from batch_core.models.status import TERMINAL
 from embedded.system import LocalSystem
-from tests.integration.conftest import Console, chat_line, wait_for
+from tests.integration.conftest import Console, chat_line
+from tests.waiting import wait_for
 
 CHAT = "/v1/chat/completions"
 BUCKETS = "/api/client/v1/files/buckets"

@@ -54,16 +54,15 @@ def checked_line(raw: bytes, number: int | None, endpoint: str) -> tuple[str | N
     return _checked_entry(entry, number, endpoint)
 
 
-def stored_line(entry: Any, number: int, endpoint: str) -> tuple[bytes, RequestLine]:
+def stored_line(entry: Any, number: int, endpoint: str) -> bytes:
     """An inline entry of a console create (`{custom_id?, body}`, or, with no `body` key, the body itself)
-    as the line the batch stores. It is checked by reading it back with read_line, as the executor will."""
+    as the line the batch stores, to be checked by the line rules as a line of a file is."""
     if not isinstance(entry, dict):
         raise _rejection(number, None, "must be a JSON object")
     if "body" not in entry:
         body = dict(entry)
         entry = {"custom_id": body.pop("custom_id", None), "body": body}
-    raw = json.dumps({"custom_id": None, "method": "POST", "url": endpoint, **entry}, ensure_ascii=False).encode()
-    return raw, read_line(raw, number, endpoint)
+    return json.dumps({"custom_id": None, "method": "POST", "url": endpoint, **entry}, ensure_ascii=False).encode()
 
 
 def read_request_body(text: str) -> Any:
@@ -140,28 +139,28 @@ class LineValidator:
     ) -> None:
         self._custom_ids.__exit__(kind, error, trace)
 
-    def check_line(self, raw: bytes, number: int) -> None:
-        """A line of an input file; an invalid one's rejection is kept for `finish`. A duplicate custom id is found
-        up to a thousand lines later, by `finish` at the latest."""
+    def check_line(self, raw: bytes, number: int) -> bool:
+        """A line of an input file; False when it is invalid (its rejection is kept for `finish`). A duplicate
+        custom id is found up to a thousand lines later, by `finish` at the latest."""
         self._count(number)
         try:
             custom_id, body = checked_line(raw, number, self.endpoint)
             self._check_custom_id(custom_id, number)
         except InvalidInput as rejected:
-            return self._reject(rejected)
+            self._reject(rejected)
+            return False
         self._accept(body, number)
+        return True
 
     def check(self, entry: Any, number: int) -> bytes | None:
         """An inline entry as the line to store; None when it is invalid (the rejection is kept for `finish`, which
         also finds duplicate custom ids)."""
-        self._count(number)
         try:
-            raw, line = stored_line(entry, number, self.endpoint)
-            self._check_custom_id(line.custom_id, number)
+            raw = stored_line(entry, number, self.endpoint)
         except InvalidInput as rejected:
+            self._count(number)
             return self._reject(rejected)
-        self._accept(line.body, number)
-        return raw
+        return raw if self.check_line(raw, number) else None
 
     def finish(self) -> int:
         """The number of lines; raises InvalidLines listing the rejections, or InvalidInput if there are none."""
