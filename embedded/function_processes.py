@@ -1,7 +1,7 @@
 """Functions that run in processes of their own. In Lambda every invocation has its own CPU; here every other
 handler shares the stack's one interpreter, with moto's server and the pollers. Prepare spends seconds of CPU
-validating a whole input while the first units wait for it, and finalize joins a whole output while the client
-waits for the batch to end, so they get interpreters of their own, as on Lambda."""
+validating a whole input while the first units wait for it (or checking an uploaded file), and finalize joins a
+whole output while the client waits for the batch to end, so they get interpreters of their own, as on Lambda."""
 
 import importlib
 import multiprocessing
@@ -17,7 +17,7 @@ from embedded.lambdas import HandlerError, LocalLambdas
 from embedded.request_counts import RequestCounts
 from embedded.template import Stack
 
-OWN_PROCESS_FUNCTIONS = ("PrepareFunction", "FinalizeFunction")
+OWN_PROCESS_FUNCTIONS = ("PrepareFunction", "FinalizeFunction", "CheckFileFunction")
 # Lambda runs invocations side by side; two processes serve two batches prepared or finalized at once.
 _PROCESSES = 2
 # Beyond the function's own Timeout, which the handler's context already counts down.

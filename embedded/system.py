@@ -101,6 +101,10 @@ class LocalSystem:
             headers["content-type"] = "application/json"
         return self.gateway.handle(method, path, query, headers, body)
 
+    def poller(self, function: str) -> QueuePoller:
+        """The poller of the function's SQS event (its logical id)."""
+        return next(poller for poller in self.pollers if poller.name == function)
+
     def pump(self) -> int:
         """One delivery round on every queue and for stopped executions; returns how many were handled."""
         return sum(poller.poll_once() for poller in self.pollers) + self.execution_events.poll_once()

@@ -1,5 +1,5 @@
 """Files as the `openai` package sends and lists them: `expires_after` on files and uploads, `order` and
-`purpose` on the list."""
+`purpose` on the list, and the check of an upload that the SDK waits for."""
 
 import io
 import time
@@ -9,6 +9,7 @@ import pytest
 from openai import OpenAI
 
 from tests.e2e.conftest import KEY_B, RunningStack
+from tests.waiting import wait_for
 
 LINE = b'{"custom_id": "x", "method": "POST", "url": "/v1/embeddings", "body": {"model": "e", "input": "x"}}\n'
 
@@ -62,6 +63,26 @@ def test_an_upload_makes_a_file_that_expires_as_asked(client: OpenAI) -> None:
 
     assert done.file is not None and done.file.expires_at is not None
     assert 7200 - 5 <= done.file.expires_at - done.file.created_at <= 7200 + 5
+    assert client.files.wait_for_processing(done.file.id, poll_interval=0.1, max_wait_seconds=60).status == "processed"
+
+
+def test_the_sdk_waits_for_an_upload_to_be_checked_and_sees_its_bad_lines_named(client: OpenAI) -> None:
+    """A batch made from the checked file cuts its units without reading its lines again, and runs them."""
+    good = client.files.create(file=("good.jsonl", io.BytesIO(LINE)), purpose="batch")
+    bad = client.files.create(
+        file=("bad.jsonl", io.BytesIO(LINE + LINE.replace(b'"custom_id": "x", ', b""))), purpose="batch"
+    )
+
+    checked = [client.files.wait_for_processing(f.id, poll_interval=0.1, max_wait_seconds=60) for f in (good, bad)]
+
+    assert (good.status, bad.status) == ("uploaded", "uploaded")
+    assert [(f.status, f.status_details) for f in checked] == [
+        ("processed", None),
+        ("error", "line 2: custom_id is required in an input file"),
+    ]
+    batch = client.batches.create(input_file_id=good.id, endpoint="/v1/embeddings", completion_window="24h")
+    ended = wait_for(lambda: (found := client.batches.retrieve(batch.id)).status == "completed" and found, 60)
+    assert (ended.request_counts.total, ended.request_counts.completed) == (1, 1)
 
 
 def test_files_list_in_either_order_and_by_purpose(client: OpenAI) -> None:

@@ -49,7 +49,7 @@ def test_openai_sdk_runs_a_batch_from_an_uploaded_file(client: OpenAI, stack: Ru
     )
     batch = _wait(client, created.id)
 
-    assert uploaded.status == "processed" and uploaded.purpose == "batch" and uploaded.filename == "batch_input.jsonl"
+    assert uploaded.status == "uploaded" and uploaded.purpose == "batch" and uploaded.filename == "batch_input.jsonl"
     assert created.status == "validating" and created.input_file_id == uploaded.id
     assert batch.status == "completed"
     assert (batch.request_counts.total, batch.request_counts.completed, batch.request_counts.failed) == (5, 4, 1)

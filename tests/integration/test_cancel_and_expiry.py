@@ -16,7 +16,7 @@ def _run_one_unit_slowly(
     console.wait(batch_id, {"in_progress"}, deliver=False)
     simulator.latency_seconds = 0.5
     # A long poll, as the event source mapping's: one receive must not come back empty on a message not yet visible.
-    running_unit = threading.Thread(target=system.pollers[0].poll_once, kwargs={"wait_seconds": 5})
+    running_unit = threading.Thread(target=system.poller("ExecutorFunction").poll_once, kwargs={"wait_seconds": 5})
     running_unit.start()
     wait_for(lambda: console.items(batch_id, "status=running").json()["data"], timeout=10)
     wait_for(lambda: sum(simulator.calls.values()) == 3, timeout=10)
@@ -83,7 +83,7 @@ def test_expiry_marks_unfinished_lines_expired_and_keeps_finished_results(
     lines = [chat_line(f"x{n}", f"expiring {n}") for n in range(6)]
     batch_id = console.create({"endpoint": CHAT, "requests": lines, "completion_window": "3s"}).json()["id"]
     console.wait(batch_id, {"in_progress"}, deliver=False)
-    system.pollers[0].poll_once()
+    system.poller("ExecutorFunction").poll_once()
 
     batch = console.wait(batch_id, deliver=False, timeout=20)
 

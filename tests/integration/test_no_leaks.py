@@ -102,6 +102,8 @@ def test_no_handler_response_reaches_a_trace(
     ended = json.loads((Path(__file__).parents[2] / "events/execution_ended.json").read_text())
     ended["detail"]["name"] = batch_id
     system.lambdas.invoke(system.stack.ref("ExecutionEndedFunction"), ended)
+    file_check = json.loads((Path(__file__).parents[2] / "events/check_file_message.json").read_text())
+    system.lambdas.invoke(system.stack.ref("CheckFileFunction"), file_check)
 
     traced = [name for name in invoked if name != "AuthorizerFunction"]
     assert set(traced) == set(names.values()) - {"AuthorizerFunction"}

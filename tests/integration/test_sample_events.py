@@ -24,6 +24,7 @@ SAMPLES = {
     "mark_failed_task.json": ("MarkFailedFunction", NOT_FOUND),
     "execution_ended.json": ("ExecutionEndedFunction", {"status": "missing"}),
     "webhook_batch_ended.json": ("WebhookFunction", {"batchItemFailures": []}),
+    "check_file_message.json": ("CheckFileFunction", {"batchItemFailures": []}),
 }
 
 

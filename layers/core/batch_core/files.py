@@ -28,10 +28,12 @@ def new_uploaded_file(
     stores: Stores, settings: Settings, tenant_id: str, filename: str, size: int, expires_after: int | None = None
 ) -> StoredFile:
     """An uploaded file expires `expires_after` seconds after its creation, by default (and at most) the
-    retention period; its bytes' lifecycle rule keeps them a day longer than that."""
+    retention period; its bytes' lifecycle rule keeps them a day longer than that. It is "uploaded" until the
+    check that its storing queues (file_checks.py) ends."""
     file_id = new_id("file-")
     expires_at = int(time.time()) + (expires_after or settings.retention_days * 86400)
-    return _file(file_id, tenant_id, filename, "batch", size, stores.blobs.file_key(tenant_id, file_id), expires_at)
+    stored = _file(file_id, tenant_id, filename, "batch", size, stores.blobs.file_key(tenant_id, file_id), expires_at)
+    return stored.model_copy(update={"status": "uploaded"})
 
 
 def check_expires_after(
@@ -66,6 +68,7 @@ def upload_file(
     stored = new_uploaded_file(stores, settings, tenant_id, filename, len(data), kept)
     stores.blobs.put(stored.object_key, data)
     stores.files.put(stored)
+    stores.file_checks.send(stored.id)
     return stored
 
 

@@ -13,7 +13,14 @@ from batch_core.errors import InvalidInput
 from batch_core.models.batch import Batch
 from batch_core.models.line import RequestLine
 from batch_core.models.work_unit import WorkUnit
-from batch_core.validation import MAX_LINE_BYTES, UTF8_BOM, LineValidator, read_line, recover_custom_id
+from batch_core.validation import (
+    MAX_LINE_BYTES,
+    UTF8_BOM,
+    CheckedLines,
+    LineValidator,
+    read_line,
+    recover_custom_id,
+)
 
 
 class UnitLine(NamedTuple):
@@ -25,8 +32,11 @@ class UnitLine(NamedTuple):
     problem: str | None = None
 
 
-def plan_units(stores: Stores, batch: Batch, validator: LineValidator, unit_lines: int) -> Iterator[WorkUnit]:
-    """Streams the input once, validating each line and cutting it into units of `unit_lines` lines.
+def plan_units(
+    stores: Stores, batch: Batch, validator: LineValidator | CheckedLines, unit_lines: int
+) -> Iterator[WorkUnit]:
+    """Streams the input once, validating each line (unless its file check did) and cutting it into units of
+    `unit_lines` lines.
 
     Blank lines are skipped; a unit's byte range covers its lines and any blank lines between them.
     """

@@ -1,7 +1,8 @@
 """Prepare: validate the stored input as a stream and cut it into work units, storing them while it reads; queue
 them once the whole input has proved valid. The first two are queued as soon as they are stored: their executors
 start while the rest is validated, and hold them until the batch is planned (executor.py), so no line runs
-before the whole input has proved valid."""
+before the whole input has proved valid. An input its upload's check already proved valid (file_checks.py) is cut
+without being read again."""
 
 import time
 from array import array
@@ -21,7 +22,7 @@ from batch_core.observability import logger
 from batch_core.parallel import each_side_by_side, in_groups
 from batch_core.quotas import reserve
 from batch_core.settings import Settings
-from batch_core.validation import LineValidator
+from batch_core.validation import CheckedLines, LineValidator
 from batch_core.workflow.loading import load_batch
 
 _STORE_WORKERS = 4
@@ -49,7 +50,7 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     unit_lines = batch.unit_lines or settings.work_unit_lines
     offsets = array("q")
     queued = 0
-    with LineValidator.of(batch, settings) as validator:
+    with _line_check(stores, settings, batch) as validator:
         units = _noting(plan_units(stores, batch, validator, unit_lines), offsets)
         if batch.units:
             deque(units, maxlen=0)
@@ -82,6 +83,17 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
     logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": batch.units})
+
+
+def _line_check(stores: Stores, settings: Settings, batch: Batch) -> LineValidator | CheckedLines:
+    """The batch's line rules; or, when its input is a version of an uploaded file whose check proved its lines
+    valid under them, those lines taken as they are."""
+    validator = LineValidator.of(batch, settings)
+    stored = stores.files.get(batch.input_file_id) if batch.input_file_id and batch.source_etag else None
+    check = stored.check if stored else None
+    if check is None or check.etag != batch.source_etag or not validator.admits(check):
+        return validator
+    return CheckedLines(check)
 
 
 def _noting(units: Iterator[WorkUnit], offsets: "array[int]") -> Iterator[WorkUnit]:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     event_bus_name: str = "default"
     event_source: str = "batch-api"
     webhook_queue_url: str = ""
+    file_check_queue_url: str = ""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     # The waits before each retry of a failed delivery: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h (a day in all);
     # in the environment, comma-separated.

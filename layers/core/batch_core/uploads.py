@@ -88,6 +88,7 @@ def complete_upload(
         raise
     part_keys = [stores.blobs.upload_part_key(tenant_id, upload.id, part_id) for part_id in request.part_ids]
     stores.blobs.delete_many(part_keys)
+    stores.file_checks.send(stored.id)
     return upload.model_copy(update={"status": "completed", "file_id": stored.id}), stored
 
 

@@ -12,6 +12,7 @@ from batch_core.flow.estimate import estimated_tokens
 from batch_core.models.batch import Batch
 from batch_core.models.bodies import body_problem
 from batch_core.models.bounds import OPENAI_MAX_EMBEDDING_INPUTS, OPENAI_MAX_REQUESTS, echo
+from batch_core.models.file import FileCheck
 from batch_core.models.line import RequestLine
 from batch_core.seen_ids import Duplicate, SeenIds
 from batch_core.settings import Settings
@@ -106,7 +107,7 @@ def embedding_inputs(body: dict[str, Any]) -> int:
 
 class LineValidator:
     """Validates the lines of one batch in order, collecting every rejection (each names its line and field).
-    Used as a context manager, which holds the custom ids seen so far."""
+    Used as a context manager, which holds the custom ids seen so far in a file."""
 
     def __init__(
         self,
@@ -129,9 +130,9 @@ class LineValidator:
         self.tokens = 0
         # The rejections listed: the first MAX_LISTED_ERRORS by line, as a heap whose top is the last of them.
         self._listed: list[tuple[int, int, InvalidInput]] = []
-        self._custom_ids = SeenIds()
 
     def __enter__(self) -> "LineValidator":
+        self._custom_ids = SeenIds()
         return self
 
     def __exit__(
@@ -162,6 +163,15 @@ class LineValidator:
             return self._reject(rejected)
         return raw if self.check_line(raw, number) else None
 
+    def admits(self, check: FileCheck) -> bool:
+        """Whether the lines a file check proved valid are valid here too: the same endpoint, within these limits
+        (the check requires custom ids, unique, whatever these rules say)."""
+        return (
+            check.endpoint == self.endpoint
+            and check.lines <= self.max_lines
+            and (self.max_embedding_inputs is None or check.embedding_inputs <= self.max_embedding_inputs)
+        )
+
     def finish(self) -> int:
         """The number of lines; raises InvalidLines listing the rejections, or InvalidInput if there are none."""
         for duplicate in self._custom_ids.flush():
@@ -188,10 +198,10 @@ class LineValidator:
     def _accept(self, body: dict[str, Any], number: int) -> None:
         self.model = self.model or body["model"]
         self.tokens += estimated_tokens(body)
-        if self.max_embedding_inputs is None or self.endpoint != EMBEDDINGS:
+        if self.endpoint != EMBEDDINGS:
             return
         self.embedding_inputs += embedding_inputs(body)
-        if self.embedding_inputs > self.max_embedding_inputs:
+        if self.max_embedding_inputs is not None and self.embedding_inputs > self.max_embedding_inputs:
             raise InvalidInput(
                 f"the batch has more than {self.max_embedding_inputs:,} embedding inputs across its lines, "
                 "OpenAI's limit for an embeddings batch",
@@ -228,6 +238,29 @@ class LineValidator:
             return
         for duplicate in self._custom_ids.add(custom_id, number):
             self._reject_duplicate(duplicate)
+
+
+class CheckedLines:
+    """The lines of an input its file check proved valid for the batch (LineValidator.admits): counted, not read
+    again. Used as LineValidator is."""
+
+    def __init__(self, check: FileCheck):
+        self.count = 0
+        self.tokens = check.tokens
+        self.model: str | None = check.model
+
+    def __enter__(self) -> "CheckedLines":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def check_line(self, raw: bytes, number: int) -> bool:
+        self.count += 1
+        return True
+
+    def finish(self) -> int:
+        return self.count
 
 
 def _checked_entry(entry: dict[str, Any], number: int | None, endpoint: str) -> tuple[str | None, dict[str, Any]]:

@@ -29,5 +29,6 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
             work_queue_url=stack.ref("WorkQueue"),
             state_machine_arn=stack.ref("BatchStateMachine"),
             webhook_queue_url=stack.ref("WebhookQueue"),
+            file_check_queue_url=stack.ref("FileCheckQueue"),
         )
         yield Stores.from_settings(settings)

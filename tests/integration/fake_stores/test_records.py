@@ -8,7 +8,7 @@ from batch_core.dal.api_keys_db import hash_api_key
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidTransition
 from batch_core.models.bucket_object import BucketObject
-from batch_core.models.file import StoredFile
+from batch_core.models.file import FileCheck, StoredFile
 from batch_core.models.upload import Upload
 
 NOW = int(time.time())
@@ -114,6 +114,22 @@ def test_files_list_only_those_of_the_purpose_asked_for(stores: Stores) -> None:
 
     assert [stored.id for stored in listed] == ["file-2"]
     assert [stored.id for stored in stores.files.list("tenant-a", limit=1, after=None, purpose="batch")] == ["file-3"]
+
+
+def test_a_file_check_is_recorded_on_its_file_but_not_on_a_deleted_one(stores: Stores) -> None:
+    stores.files.put(stored_file("file-1").model_copy(update={"status": "uploaded"}))
+    stores.files.put(stored_file("file-2").model_copy(update={"status": "uploaded"}))
+    check = FileCheck(etag='"e"', endpoint="/v1/chat/completions", lines=3, tokens=40, model="m", embedding_inputs=0)
+
+    stores.files.checked("file-1", "processed", check=check)
+    stores.files.checked("file-2", "error", details="line 2: body is required")
+    stores.files.checked("file-9", "processed")
+
+    assert stores.files.get("file-1") == stored_file("file-1").model_copy(update={"check": check})
+    assert stores.files.get("file-2") == stored_file("file-2").model_copy(
+        update={"status": "error", "status_details": "line 2: body is required"}
+    )
+    assert stores.files.get("file-9") is None
 
 
 def upload(upload_id: str = "upload_1") -> Upload:

@@ -9,7 +9,7 @@ from batch_core.settings import Settings
 from tests.unit.fakes.assembly import FakeAssemblyStore
 from tests.unit.fakes.batches import FakeBatchStore
 from tests.unit.fakes.blobs import FakeBlobStore, NoAws
-from tests.unit.fakes.files import FakeFileStore, FakeUploadStore
+from tests.unit.fakes.files import FakeFileCheckQueue, FakeFileStore, FakeUploadStore
 from tests.unit.fakes.keys import FakeApiKeyStore, FakeSecretStore
 from tests.unit.fakes.limits import FakeLimitStore, FakeParameterStore
 from tests.unit.fakes.objects import FakeObjectStore
@@ -30,6 +30,7 @@ def fake_stores(settings: Settings | None = None, secrets: dict[str, str] | None
         "units": FakeUnitStore(batches, assembly),
         "assembly": assembly,
         "files": files,
+        "file_checks": FakeFileCheckQueue(),
         "objects": FakeObjectStore(),
         "uploads": FakeUploadStore(files),
         "api_keys": FakeApiKeyStore(),

@@ -4,7 +4,7 @@ import threading
 import time
 
 from batch_core.errors import InvalidTransition
-from batch_core.models.file import StoredFile
+from batch_core.models.file import FileCheck, FileStatus, StoredFile
 from batch_core.models.upload import Upload
 
 
@@ -21,6 +21,16 @@ class FakeFileStore:
     def get(self, file_id: str) -> StoredFile | None:
         found = self.records.get(file_id)
         return found.model_copy(deep=True) if found and _live(found) else None
+
+    def checked(
+        self, file_id: str, status: FileStatus, details: str | None = None, check: FileCheck | None = None
+    ) -> None:
+        found = self.records.get(file_id)
+        if found is not None:
+            changes = {"status": status, "status_details": details, "check": check}
+            self.records[file_id] = found.model_copy(
+                update={field: given for field, given in changes.items() if given is not None}, deep=True
+            )
 
     def list(
         self, tenant_id: str, *, limit: int, after: str | None, oldest_first: bool = False, purpose: str | None = None
@@ -40,6 +50,16 @@ class FakeFileStore:
 
     def delete(self, file_id: str) -> None:
         self.records.pop(file_id, None)
+
+
+class FakeFileCheckQueue:
+    """Same methods as FileCheckQueue: `sent` keeps the ids of the files queued to check."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, file_id: str) -> None:
+        self.sent.append(file_id)
 
 
 def _live(stored: StoredFile) -> bool:

@@ -2,10 +2,10 @@ from itertools import islice
 from typing import Any
 
 from batch_core.dal import keys
-from batch_core.dal.clients import AWS_ERRORS, AwsClients, storage_error
+from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import from_attributes, to_attributes, value
 from batch_core.dal.listing import in_time_order, is_live, only_live, read_items
-from batch_core.models.file import StoredFile
+from batch_core.models.file import FileCheck, FileStatus, StoredFile
 from batch_core.settings import Settings
 
 
@@ -39,6 +39,24 @@ class FileStore:
             raise storage_error(f"could not read file {file_id}", exc) from exc
         item = from_attributes(answer.get("Item", {}))
         return StoredFile.model_validate(item) if item and is_live(item) else None
+
+    def checked(
+        self, file_id: str, status: FileStatus, details: str | None = None, check: FileCheck | None = None
+    ) -> None:
+        """Records the end of the file's check; nothing when the file was deleted meanwhile."""
+        changes = {"status": status, "status_details": details, "check": check.model_dump() if check else None}
+        given = {attribute: found for attribute, found in changes.items() if found is not None}
+        conditional_write(
+            lambda: self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=to_attributes(keys.file_key(file_id)),
+                UpdateExpression="SET " + ", ".join(f"#{attribute} = :{attribute}" for attribute in given),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={f"#{attribute}": attribute for attribute in given},
+                ExpressionAttributeValues={f":{attribute}": value(found) for attribute, found in given.items()},
+            ),
+            f"record the check of file {file_id}",
+        )
 
     def list(
         self, tenant_id: str, *, limit: int, after: str | None, oldest_first: bool = False, purpose: str | None = None

@@ -6,6 +6,7 @@ from batch_core.dal.assembly_db import AssemblyStore
 from batch_core.dal.batches_db import BatchStore
 from batch_core.dal.clients import AwsClients
 from batch_core.dal.events import BatchEvents
+from batch_core.dal.file_check_queue import FileCheckQueue
 from batch_core.dal.files_db import FileStore
 from batch_core.dal.limits_db import LimitStore
 from batch_core.dal.objects_db import ObjectStore
@@ -30,6 +31,7 @@ class Stores:
     units: UnitStore
     assembly: AssemblyStore
     files: FileStore
+    file_checks: FileCheckQueue
     objects: ObjectStore
     uploads: UploadStore
     api_keys: ApiKeyStore
@@ -58,6 +60,7 @@ class Stores:
             units=UnitStore(aws, batches, assembly),
             assembly=assembly,
             files=files,
+            file_checks=FileCheckQueue(settings, aws),
             objects=ObjectStore(settings, aws),
             uploads=UploadStore(aws, files),
             api_keys=ApiKeyStore(settings, aws),

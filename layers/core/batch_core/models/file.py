@@ -1,8 +1,11 @@
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Field, Json
 
 FilePurpose = Literal["batch", "batch_output"]
+# An uploaded input is "uploaded" until its check ends: "processed", or "error" naming its bad lines.
+FileStatus = Literal["uploaded", "processed", "error"]
 
 
 class ExpiresAfter(BaseModel):
@@ -10,6 +13,31 @@ class ExpiresAfter(BaseModel):
 
     anchor: Literal["created_at"]
     seconds: int = Field(ge=3600, le=2_592_000)
+
+
+class FileCheck(BaseModel):
+    """What the check of an uploaded input found: its lines are valid input-file lines for `endpoint` (each with a
+    unique custom id), so a batch made from this version of it (`etag`) for that endpoint cuts units without
+    reading them again."""
+
+    etag: str
+    endpoint: str
+    lines: int
+    tokens: int
+    model: str | None
+    embedding_inputs: int
+
+
+class FileToCheck(BaseModel):
+    """A message of the file check queue."""
+
+    file_id: str
+
+
+class FileCheckMessage(SqsRecordModel):
+    """A file check queue's SQS record."""
+
+    body: Json[FileToCheck]  # type: ignore[assignment]
 
 
 class StoredFile(BaseModel):
@@ -23,6 +51,9 @@ class StoredFile(BaseModel):
     created_at: int
     object_key: str
     expires_at: int | None = None
+    status: FileStatus = "processed"
+    status_details: str | None = None
+    check: FileCheck | None = None
 
 
 def input_file_id(batch_id: str) -> str:

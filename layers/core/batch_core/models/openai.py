@@ -4,7 +4,7 @@ from typing import Generic, Literal, TypeVar
 
 from batch_core.models.batch import Batch, BatchStatus
 from batch_core.models.bounds import as_text
-from batch_core.models.file import StoredFile, error_file_id, output_file_id
+from batch_core.models.file import FileStatus, StoredFile, error_file_id, output_file_id
 from batch_core.models.usage import Usage
 from batch_core.models.view import CapacityWait, View, listed_errors
 from batch_core.models.workflow import InputError
@@ -17,7 +17,7 @@ class OpenAIFile(View):
     created_at: int
     filename: str
     purpose: str
-    status: Literal["processed"] = "processed"
+    status: FileStatus
     status_details: str | None = None
     expires_at: int | None = None
 
@@ -29,6 +29,8 @@ class OpenAIFile(View):
             created_at=stored.created_at,
             filename=stored.filename,
             purpose=stored.purpose,
+            status=stored.status,
+            status_details=stored.status_details,
             expires_at=stored.expires_at,
         )
 
