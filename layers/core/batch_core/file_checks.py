@@ -2,6 +2,7 @@
 its lines without reading them first (prepare.py)."""
 
 import json
+from itertools import chain
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput
@@ -30,8 +31,7 @@ def check_file(stores: Stores, settings: Settings, file_id: str) -> None:
         return
     try:
         with LineValidator(endpoint, settings.max_lines_per_batch, require_custom_id=True) as validator:
-            validator.check_line(first[1], first[0])
-            for number, raw in numbered:
+            for number, raw in chain((first,), numbered):
                 validator.check_line(raw, number)
             validator.finish()
     except InvalidInput as invalid:
