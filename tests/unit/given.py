@@ -7,7 +7,9 @@ from typing import Any
 from batch_core.batches import create_batch, create_batch_from_file
 from batch_core.dal.stores import Stores
 from batch_core.executor import run_work_unit
+from batch_core.file_checks import check_file
 from batch_core.files import upload_file
+from batch_core.line_views import iter_lines
 from batch_core.models.batch import Batch, CreateBatchRequest, OpenAICreateBatch
 from batch_core.models.file import StoredFile
 from batch_core.models.route import Route, RouteLimits, RouteTable
@@ -66,6 +68,12 @@ def run(
     return run_work_unit(stores, SETTINGS, message, upstreams, delivery=delivery, deadline=deadline)
 
 
+def answer_contents(stores: Stores, batch: Batch) -> list[str]:
+    """What each line's answer says, in input order."""
+    views = iter_lines(stores, current(stores, batch))
+    return [json.loads(view.line)["response"]["body"]["choices"][0]["message"]["content"] for view in views]
+
+
 def routed(upstream: TableUpstream, limits: RouteLimits | None = None) -> Upstreams:
     """Every model routed to `upstream`, with `limits` if given."""
     route = Route(name="default", base_url="http://upstream.test/v1", limits=limits or RouteLimits())
@@ -92,3 +100,11 @@ def uploaded(stores: Stores, lines: list[dict[str, Any]]) -> StoredFile:
 def created_from_file(stores: Stores, stored: StoredFile) -> Batch:
     """An OpenAI batch of an uploaded file, not yet prepared."""
     return create_batch_from_file(stores, SETTINGS, TENANT, OpenAICreateBatch(input_file_id=stored.id, endpoint=CHAT))
+
+
+def created_from_checked_file(stores: Stores, prompts: list[str]) -> Batch:
+    """An OpenAI batch of an uploaded file its check proved valid, one line per prompt (custom ids c0, c1, …), not
+    yet prepared."""
+    stored = uploaded(stores, [file_line(f"c{n}", prompt) for n, prompt in enumerate(prompts)])
+    check_file(stores, SETTINGS, stored.id)
+    return created_from_file(stores, stored)

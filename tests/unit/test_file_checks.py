@@ -1,22 +1,30 @@
 """An uploaded input is checked when it lands, with the line rules prepare uses; a batch made from a checked file
-for the endpoint it was checked for cuts its units without reading its lines again."""
+for the endpoint it was checked for is planned first, then cut without reading its lines again, each unit queued as
+soon as it is stored."""
+
+from collections.abc import Sequence
 
 import pytest
 
 from batch_core import validation
 from batch_core.batches import create_batch_from_file
-from batch_core.errors import InvalidLines
+from batch_core.errors import InvalidLines, StorageError
 from batch_core.file_checks import check_file
 from batch_core.models.batch import OpenAICreateBatch
+from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
+from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import (
     CHAT,
     SETTINGS,
     TENANT,
-    created_from_file,
+    answer_contents,
+    created_from_checked_file,
     current,
     file_line,
     new_stores,
+    run,
+    run_all,
     uploaded,
 )
 
@@ -69,9 +77,7 @@ def test_a_batch_of_a_checked_file_is_prepared_without_reading_its_lines_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stores = new_stores()
-    stored = uploaded(stores, [file_line(f"c{n}", "hi") for n in range(7)])
-    check_file(stores, SETTINGS, stored.id)
-    batch = created_from_file(stores, stored)
+    batch = created_from_checked_file(stores, ["hi"] * 7)
 
     def unread(raw: bytes, number: int | None, endpoint: str) -> None:
         raise AssertionError(f"line {number} was read again")
@@ -82,6 +88,53 @@ def test_a_batch_of_a_checked_file_is_prepared_without_reading_its_lines_again(
     batch = current(stores, batch)
     assert (batch.status, batch.request_counts.total, batch.units, batch.model) == ("in_progress", 7, 3, "gpt-test")
     assert [(unit.first, unit.count) for unit in stores.queue.sent] == [(0, 3), (3, 3), (6, 1)]
+
+
+def test_a_batch_of_a_checked_file_queues_its_first_units_before_its_last_are_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    batch = created_from_checked_file(stores, ["hi"] * 3000)
+    stored_units_at_each_send: list[int] = []
+    send = stores.queue.send
+
+    def noting_stored_units(units: Sequence[WorkUnit]) -> int:
+        stored_units_at_each_send.append(len(list(stores.units.list(batch.id))))
+        return send(units)
+
+    monkeypatch.setattr(stores.queue, "send", noting_stored_units)
+    prepare_batch(stores, SETTINGS, batch.id)
+
+    assert current(stores, batch).units == 1000
+    assert stored_units_at_each_send[0] <= 200
+    assert sorted(unit.unit for unit in stores.queue.sent) == list(range(1000))
+
+
+def test_a_prepare_of_a_checked_file_that_crashed_while_storing_runs_again_keeping_what_ran_and_storing_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stores = new_stores()
+    prompts = [f"p{n}" for n in range(90)]
+    batch = created_from_checked_file(stores, prompts)
+    put_all = stores.units.put_all
+
+    def crash_on_the_last_units(units: Sequence[WorkUnit], ttl: int) -> None:
+        if units[0].unit == 25:
+            raise StorageError("the function ran out of time")
+        put_all(units, ttl)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stores.units, "put_all", crash_on_the_last_units)
+        with pytest.raises(StorageError):
+            prepare_batch(stores, SETTINGS, batch.id)
+    sent_before = list(stores.queue.sent)
+    run(stores, sent_before[0], TableUpstream({prompt: [answered("A")] for prompt in prompts}))
+    prepare_batch(stores, SETTINGS, batch.id)
+    run_all(stores, TableUpstream({prompt: [answered("B")] for prompt in prompts}))
+
+    assert [unit.unit for unit in sent_before] == list(range(25))
+    assert current(stores, batch).request_counts.completed == 90
+    assert answer_contents(stores, batch) == ["A"] * 3 + ["B"] * 87
 
 
 def test_a_batch_for_another_endpoint_than_its_file_was_checked_for_checks_its_lines() -> None:

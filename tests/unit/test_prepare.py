@@ -1,13 +1,14 @@
 """Prepare on in-memory stores: the input is validated whole, cut into units, stored and queued."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 
 from batch_core.batches import cancel_batch
+from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidLines, StorageError
-from batch_core.line_views import iter_lines
+from batch_core.models.batch import Batch
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
 from batch_core.workflow.decisions import Decision, check_batch, mark_failed
@@ -15,7 +16,9 @@ from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import (
     SETTINGS,
     TENANT,
+    answer_contents,
     created,
+    created_from_checked_file,
     created_from_file,
     current,
     file_line,
@@ -67,9 +70,12 @@ def test_a_bad_line_in_a_file_is_rejected_naming_line_and_field_and_nothing_is_q
     assert current(stores, batch).status == "validating"
 
 
-def test_a_batch_cancelled_before_it_was_prepared_queues_nothing_and_ends_cancelled() -> None:
+@pytest.mark.parametrize("create", [created, created_from_checked_file], ids=["inline", "checked_file"])
+def test_a_batch_cancelled_before_it_was_prepared_queues_nothing_and_ends_cancelled(
+    create: Callable[[Stores, list[str]], Batch],
+) -> None:
     stores = new_stores()
-    batch = created(stores, PROMPTS)
+    batch = create(stores, PROMPTS)
     cancel_batch(stores, TENANT, batch.id)
 
     prepare_batch(stores, SETTINGS, batch.id)
@@ -118,10 +124,7 @@ def test_a_prepare_that_crashed_while_queueing_runs_again_keeping_what_ran_and_q
     assert len(sent_before) == 10
     assert sorted({message.unit for message in stores.queue.sent}) == list(range(12))
     assert current(stores, batch).request_counts.completed == 36
-    answers = [view.line for view in iter_lines(stores, current(stores, batch))]
-    assert [json.loads(line)["response"]["body"]["choices"][0]["message"]["content"] for line in answers] == (
-        ["A"] * 3 + ["B"] * 33
-    )
+    assert answer_contents(stores, batch) == ["A"] * 3 + ["B"] * 33
 
 
 def test_a_big_input_queues_its_first_units_while_it_validates_and_a_bad_line_late_in_it_runs_none() -> None:

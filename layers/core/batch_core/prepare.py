@@ -1,13 +1,13 @@
 """Prepare: validate the stored input as a stream and cut it into work units, storing them while it reads; queue
 them once the whole input has proved valid. The first two are queued as soon as they are stored: their executors
 start while the rest is validated, and hold them until the batch is planned (executor.py), so no line runs
-before the whole input has proved valid. An input its upload's check already proved valid (file_checks.py) is cut
-without being read again."""
+before the whole input has proved valid. An input its upload's check already proved valid (file_checks.py) is
+planned first and then cut without being read again, each unit queued as soon as it is stored."""
 
+import math
 import time
 from array import array
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from batch_core.dal.stores import Stores
 from batch_core.errors import InvalidInput, InvalidTransition
@@ -16,6 +16,7 @@ from batch_core.inputs import plan_units
 from batch_core.lifecycle import transition
 from batch_core.models.assembly import block_units
 from batch_core.models.batch import Batch
+from batch_core.models.file import FileCheck
 from batch_core.models.status import PREPARABLE, BatchStatus
 from batch_core.models.work_unit import WorkUnit
 from batch_core.observability import logger
@@ -38,8 +39,9 @@ _EARLY_UNITS = 2
 def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     """Raises InvalidInput (naming line and field) before any line can run when the input is bad.
 
-    Safe to run again: once a run has planned the units, they keep their progress and are only queued again, and
-    duplicate messages change nothing. Memory stays flat: a unit is kept as its two byte offsets.
+    Safe to run again: once a run has planned the units, those stored keep their progress, the missing are stored,
+    and all are queued again; duplicate messages change nothing. Memory stays flat: a unit is kept as its two byte
+    offsets.
     """
     batch = load_batch(stores, batch_id)
     if batch.status not in PREPARABLE:
@@ -48,52 +50,84 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     if batch.input_file is not None:
         _register_bucket_input(stores, settings, batch)
     unit_lines = batch.unit_lines or settings.work_unit_lines
-    offsets = array("q")
-    queued = 0
-    with _line_check(stores, settings, batch) as validator:
-        units = _noting(plan_units(stores, batch, validator, unit_lines), offsets)
-        if batch.units:
-            deque(units, maxlen=0)
-        else:
-            queued = _store(stores, settings, batch, units)
-    if batch.lines_from_file:
-        # Raises QuotaExceeded, an InvalidInput, before any line can run: the batch fails naming the quota.
-        reserve(
-            stores,
-            settings,
-            batch.tenant_id,
-            batch.id,
-            lines=validator.count,
-            tokens=validator.tokens,
-            until=batch.expires_at,
-        )
-    batch = stores.batches.plan(
-        batch_id,
-        total=validator.count,
-        units=len(offsets) // 2,
-        unit_lines=unit_lines,
-        block_units=batch.block_units or block_units(unit_lines),
-    )
-    if batch.status == BatchStatus.VALIDATING:
-        messages = in_groups(_messages(batch, offsets, queued), _UNITS_PER_SEND)
-        each_side_by_side(stores.queue.send, messages, workers=_SEND_WORKERS)
+    validator = LineValidator.of(batch, settings)
+    check = _admitted_check(stores, batch, validator)
+    if check is None:
+        lines: LineValidator | CheckedLines = _validate_then_plan(stores, settings, batch, validator, unit_lines)
+    else:
+        lines = _plan_then_cut(stores, settings, batch, check, unit_lines)
     try:
-        changes = {"started_at": int(time.time()), "model": validator.model}
+        changes = {"started_at": int(time.time()), "model": lines.model}
         transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes=changes)
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
-    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": validator.count, "units": batch.units})
+    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": lines.count, "checked": check is not None})
 
 
-def _line_check(stores: Stores, settings: Settings, batch: Batch) -> LineValidator | CheckedLines:
-    """The batch's line rules; or, when its input is a version of an uploaded file whose check proved its lines
-    valid under them, those lines taken as they are."""
-    validator = LineValidator.of(batch, settings)
+def _admitted_check(stores: Stores, batch: Batch, validator: LineValidator) -> FileCheck | None:
+    """The check of the uploaded file the batch's input is a version of, when it proved that version's lines valid
+    under the batch's line rules."""
     stored = stores.files.get(batch.input_file_id) if batch.input_file_id and batch.source_etag else None
     check = stored.check if stored else None
     if check is None or check.etag != batch.source_etag or not validator.admits(check):
-        return validator
-    return CheckedLines(check)
+        return None
+    return check
+
+
+def _validate_then_plan(
+    stores: Stores, settings: Settings, batch: Batch, validator: LineValidator, unit_lines: int
+) -> LineValidator:
+    """Validates the input while storing its units, the first two queued at once; once it proved valid, plans the
+    batch and queues the rest."""
+    offsets = array("q")
+    with validator:
+        units = _noting(plan_units(stores, batch, validator, unit_lines), offsets)
+        queued = _store(stores, settings, batch, units)
+    _reserve(stores, settings, batch, lines=validator.count, tokens=validator.tokens)
+    planned = _plan(stores, batch, total=validator.count, units=len(offsets) // 2, unit_lines=unit_lines)
+    if planned.status == BatchStatus.VALIDATING:
+        messages = in_groups(_messages(planned, offsets, queued), _UNITS_PER_SEND)
+        each_side_by_side(stores.queue.send, messages, workers=_SEND_WORKERS)
+    return validator
+
+
+def _plan_then_cut(stores: Stores, settings: Settings, batch: Batch, check: FileCheck, unit_lines: int) -> CheckedLines:
+    """Plans the batch from its input's check, then cuts its units, each queued as soon as it is stored: no unit
+    waits for the rest."""
+    _reserve(stores, settings, batch, lines=check.lines, tokens=check.tokens)
+    units = math.ceil(check.lines / unit_lines)
+    planned = _plan(stores, batch, total=check.lines, units=units, unit_lines=unit_lines)
+    store = _unit_store(stores, settings, batch)
+
+    def store_and_queue(group: list[WorkUnit]) -> None:
+        store(group)
+        if planned.status == BatchStatus.VALIDATING:
+            stores.queue.send(group)
+
+    lines = CheckedLines(check)
+    groups = in_groups(plan_units(stores, batch, lines, unit_lines), _UNITS_PER_WRITE)
+    each_side_by_side(store_and_queue, groups, workers=_STORE_WORKERS)
+    return lines
+
+
+def _reserve(stores: Stores, settings: Settings, batch: Batch, *, lines: int, tokens: int) -> None:
+    """Holds the quota a file's lines take. Raises QuotaExceeded, an InvalidInput, before any line can run: the batch
+    fails naming the quota."""
+    if batch.lines_from_file:
+        reserve(stores, settings, batch.tenant_id, batch.id, lines=lines, tokens=tokens, until=batch.expires_at)
+
+
+def _plan(stores: Stores, batch: Batch, *, total: int, units: int, unit_lines: int) -> Batch:
+    block = batch.block_units or block_units(unit_lines)
+    return stores.batches.plan(batch.id, total=total, units=units, unit_lines=unit_lines, block_units=block)
+
+
+def _unit_store(stores: Stores, settings: Settings, batch: Batch) -> Callable[[list[WorkUnit]], None]:
+    """How prepare stores a group of units: as new, or, once a run planned the batch, only those still missing, as
+    that run may have queued the rest."""
+    ttl = settings.batch_ttl(batch.expires_at)
+    put = stores.units.put_missing if batch.units else stores.units.put_all
+    return lambda group: put(group, ttl)
 
 
 def _noting(units: Iterator[WorkUnit], offsets: "array[int]") -> Iterator[WorkUnit]:
@@ -107,20 +141,16 @@ def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[Wor
     """Stores the units as validation reaches them, 25 to a request, on a few threads; returns how many of the
     first were queued once stored. Each unit is stored once, before its message exists, so no attempt can meet a
     unit it overwrites."""
-    ttl = settings.batch_ttl(batch.expires_at)
-
-    def put(group: list[WorkUnit]) -> None:
-        stores.units.put_all(group, ttl)
-
+    store = _unit_store(stores, settings, batch)
     groups = in_groups(units, _UNITS_PER_WRITE)
     first = next(groups, [])
-    put(first)
+    store(first)
     # A first group that is not full holds every unit: the input is already valid, and queueing waits for the plan.
     more = len(first) == _UNITS_PER_WRITE
-    early = first[:_EARLY_UNITS] if more and batch.status == BatchStatus.VALIDATING else []
+    early = first[:_EARLY_UNITS] if more and batch.status == BatchStatus.VALIDATING and not batch.units else []
     if early:
         stores.queue.send(early)
-    each_side_by_side(put, groups, workers=_STORE_WORKERS)
+    each_side_by_side(store, groups, workers=_STORE_WORKERS)
     return len(early)
 
 

@@ -219,6 +219,19 @@ def test_units_stored_together_replace_what_was_there_and_keep_the_rest(stores: 
     assert len(list(stores.units.list("batch_1"))) == 26
 
 
+def test_storing_missing_units_keeps_every_stored_unit_as_it_is(stores: Stores) -> None:
+    stores.units.put_all([new_unit(0), new_unit(1)], ttl=NOW)
+    stores.units.claim("batch_1", 1, now=NOW, lease_seconds=10)
+
+    stores.units.put_missing([new_unit(0), new_unit(1), new_unit(2)], ttl=NOW)
+
+    assert [(unit.unit, unit.state, unit.attempt) for unit in stores.units.list("batch_1")] == [
+        (0, "pending", 0),
+        (1, "running", 1),
+        (2, "pending", 0),
+    ]
+
+
 def test_units_list_in_order_within_a_range(stores: Stores) -> None:
     for number in (2, 0, 3, 1):
         stores.units.put_all([new_unit(number)], ttl=NOW)

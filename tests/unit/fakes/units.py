@@ -30,6 +30,10 @@ class FakeUnitStore:
                 )
                 self.ttls[unit.batch_id, unit.unit] = ttl
 
+    def put_missing(self, units: Sequence[WorkUnit], ttl: int) -> None:
+        with self._lock:
+            self.put_all([unit for unit in units if (unit.batch_id, unit.unit) not in self.records], ttl)
+
     def get(self, batch_id: str, unit: int) -> UnitRecord | None:
         with self._lock:
             found = self.records.get((batch_id, unit))

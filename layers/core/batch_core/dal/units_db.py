@@ -32,25 +32,8 @@ class UnitStore:
 
     def put_all(self, units: Sequence[WorkUnit], ttl: int) -> None:
         """Stores up to 25 new units in one request, pending and never attempted, each replacing any record it had:
-        only for units no attempt can have touched yet (prepare's, before any is queued).
-
-        A new record holds only what differs from a fresh UnitRecord's defaults, plus `state` and `attempt`, which
-        conditions compare: prepare stores a unit per 50 lines, so every attribute counts."""
-        fresh = {"state": UnitState.PENDING.value, "attempt": 0, "ttl": ttl}
-        requests = [
-            {
-                "PutRequest": {
-                    "Item": to_attributes(
-                        {
-                            **unit.model_dump(include=_WORK_UNIT_FIELDS),
-                            **fresh,
-                            **keys.unit_key(unit.batch_id, unit.unit),
-                        }
-                    )
-                }
-            }
-            for unit in units
-        ]
+        only for units no attempt can have touched yet (prepare's, before any is queued)."""
+        requests = [{"PutRequest": {"Item": _new_item(unit, ttl)}} for unit in units]
         what = f"store {len(units)} units of batch {units[0].batch_id if units else ''}"
         for _ in range(_PUT_TRIES):
             try:
@@ -62,6 +45,19 @@ class UnitStore:
                 return
             time.sleep(_PUT_PAUSE_SECONDS)
         raise StorageError(f"could not {what}: DynamoDB kept leaving {len(requests)} unprocessed")
+
+    def put_missing(self, units: Sequence[WorkUnit], ttl: int) -> None:
+        """Stores those of the units that have no record, each only while it has none: for a prepare run again
+        after a run that planned the batch, whose stored units may have run since."""
+        for unit in units:
+            conditional_write(
+                lambda unit=unit: self._dynamodb.put_item(
+                    TableName=self.table_name,
+                    Item=_new_item(unit, ttl),
+                    ConditionExpression="attribute_not_exists(pk)",
+                ),
+                f"store unit {unit.unit} of batch {unit.batch_id}",
+            )
 
     def get(self, batch_id: str, unit: int) -> UnitRecord | None:
         try:
@@ -213,6 +209,15 @@ class UnitStore:
             f"update unit {unit.unit} of batch {unit.batch_id}",
         )
         return written is not None
+
+
+def _new_item(unit: WorkUnit, ttl: int) -> dict[str, Any]:
+    """A new unit's record: only what differs from a fresh UnitRecord's defaults, plus `state` and `attempt`, which
+    conditions compare. Prepare stores a unit per 50 lines, so every attribute counts."""
+    fresh = {"state": UnitState.PENDING.value, "attempt": 0, "ttl": ttl}
+    return to_attributes(
+        {**unit.model_dump(include=_WORK_UNIT_FIELDS), **fresh, **keys.unit_key(unit.batch_id, unit.unit)}
+    )
 
 
 def _from_item(item: dict[str, Any]) -> UnitRecord:
