@@ -95,18 +95,19 @@ def test_a_batch_of_a_checked_file_queues_its_first_units_before_its_last_are_st
 ) -> None:
     stores = new_stores()
     batch = created_from_checked_file(stores, ["hi"] * 3000)
-    stored_units_at_each_send: list[int] = []
+    at_first_send: list[tuple[int, int]] = []
     send = stores.queue.send
 
-    def noting_stored_units(units: Sequence[WorkUnit]) -> int:
-        stored_units_at_each_send.append(len(list(stores.units.list(batch.id))))
+    def noting_the_first_send(units: Sequence[WorkUnit]) -> int:
+        if not at_first_send:
+            at_first_send.append((current(stores, batch).units, len(list(stores.units.list(batch.id)))))
         return send(units)
 
-    monkeypatch.setattr(stores.queue, "send", noting_stored_units)
+    monkeypatch.setattr(stores.queue, "send", noting_the_first_send)
     prepare_batch(stores, SETTINGS, batch.id)
 
-    assert current(stores, batch).units == 1000
-    assert stored_units_at_each_send[0] <= 200
+    planned_units, stored_units = at_first_send[0]
+    assert planned_units == 1000 and stored_units <= 200
     assert sorted(unit.unit for unit in stores.queue.sent) == list(range(1000))
 
 

@@ -139,8 +139,8 @@ def _noting(units: Iterator[WorkUnit], offsets: "array[int]") -> Iterator[WorkUn
 
 def _store(stores: Stores, settings: Settings, batch: Batch, units: Iterator[WorkUnit]) -> int:
     """Stores the units as validation reaches them, 25 to a request, on a few threads; returns how many of the
-    first were queued once stored. Each unit is stored once, before its message exists, so no attempt can meet a
-    unit it overwrites."""
+    first were queued once stored. A unit is stored before its message exists, and a run again stores only the
+    missing, so no attempt can meet a unit it overwrites."""
     store = _unit_store(stores, settings, batch)
     groups = in_groups(units, _UNITS_PER_WRITE)
     first = next(groups, [])

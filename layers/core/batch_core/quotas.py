@@ -1,7 +1,8 @@
 """Per-tenant quotas: the batches in progress, and the lines and estimated tokens they hold until they end.
 
 A batch reserves its share when it is created, before anything of it is stored; a batch made from a file
-reserves its lines and tokens when prepare has counted them. Ending releases the reservation, and one whose
+reserves its lines and tokens when prepare has counted them, or, for a file its upload's check counted, before
+prepare cuts it. Ending releases the reservation, and one whose
 release was lost holds nothing past the batch's window."""
 
 from collections.abc import Iterator

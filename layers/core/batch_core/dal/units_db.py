@@ -32,7 +32,7 @@ class UnitStore:
 
     def put_all(self, units: Sequence[WorkUnit], ttl: int) -> None:
         """Stores up to 25 new units in one request, pending and never attempted, each replacing any record it had:
-        only for units no attempt can have touched yet (prepare's, before any is queued)."""
+        only for units no attempt can have touched yet (prepare's first run, before each is queued)."""
         requests = [{"PutRequest": {"Item": _new_item(unit, ttl)}} for unit in units]
         what = f"store {len(units)} units of batch {units[0].batch_id if units else ''}"
         for _ in range(_PUT_TRIES):
