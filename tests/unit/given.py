@@ -18,7 +18,7 @@ from batch_core.prepare import prepare_batch
 from batch_core.settings import Settings
 from batch_core.upstream import Upstreams
 from tests.unit.fakes import fake_stores
-from tests.unit.fakes.upstream import TableUpstream
+from tests.unit.fakes.upstream import TableUpstream, answered
 
 TENANT = "tenant-a"
 CHAT = "/v1/chat/completions"
@@ -66,6 +66,16 @@ def run(
     deadline = time.monotonic() + seconds
     upstreams = upstream if isinstance(upstream, Upstreams) else routed(upstream or TableUpstream())
     return run_work_unit(stores, SETTINGS, message, upstreams, delivery=delivery, deadline=deadline)
+
+
+def run_first_then_prepare_again(stores: Stores, batch: Batch, prompts: list[str]) -> list[WorkUnit]:
+    """After a prepare of the batch that crashed: runs the first unit it queued, each line answered "A", prepares
+    again and runs every unit queued, answered "B"; returns the units the crashed run queued."""
+    sent_before = list(stores.queue.sent)
+    run(stores, sent_before[0], TableUpstream({prompt: [answered("A")] for prompt in prompts}))
+    prepare_batch(stores, SETTINGS, batch.id)
+    run_all(stores, TableUpstream({prompt: [answered("B")] for prompt in prompts}))
+    return sent_before
 
 
 def answer_contents(stores: Stores, batch: Batch) -> list[str]:

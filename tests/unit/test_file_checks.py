@@ -13,7 +13,6 @@ from batch_core.file_checks import check_file
 from batch_core.models.batch import OpenAICreateBatch
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
-from tests.unit.fakes.upstream import TableUpstream, answered
 from tests.unit.given import (
     CHAT,
     SETTINGS,
@@ -23,8 +22,7 @@ from tests.unit.given import (
     current,
     file_line,
     new_stores,
-    run,
-    run_all,
+    run_first_then_prepare_again,
     uploaded,
 )
 
@@ -128,10 +126,7 @@ def test_a_prepare_of_a_checked_file_that_crashed_while_storing_runs_again_keepi
         patched.setattr(stores.units, "put_all", crash_on_the_last_units)
         with pytest.raises(StorageError):
             prepare_batch(stores, SETTINGS, batch.id)
-    sent_before = list(stores.queue.sent)
-    run(stores, sent_before[0], TableUpstream({prompt: [answered("A")] for prompt in prompts}))
-    prepare_batch(stores, SETTINGS, batch.id)
-    run_all(stores, TableUpstream({prompt: [answered("B")] for prompt in prompts}))
+    sent_before = run_first_then_prepare_again(stores, batch, prompts)
 
     assert [unit.unit for unit in sent_before] == list(range(25))
     assert current(stores, batch).request_counts.completed == 90

@@ -12,7 +12,7 @@ from batch_core.models.batch import Batch
 from batch_core.models.work_unit import WorkUnit
 from batch_core.prepare import prepare_batch
 from batch_core.workflow.decisions import Decision, check_batch, mark_failed
-from tests.unit.fakes.upstream import TableUpstream, answered
+from tests.unit.fakes.upstream import TableUpstream
 from tests.unit.given import (
     SETTINGS,
     TENANT,
@@ -26,6 +26,7 @@ from tests.unit.given import (
     prepared,
     run,
     run_all,
+    run_first_then_prepare_again,
     uploaded,
 )
 
@@ -116,10 +117,7 @@ def test_a_prepare_that_crashed_while_queueing_runs_again_keeping_what_ran_and_q
         patched.setattr(stores.queue, "send", crash_on_the_last_units)
         with pytest.raises(StorageError):
             prepare_batch(stores, SETTINGS, batch.id)
-    sent_before = list(stores.queue.sent)
-    run(stores, sent_before[0], TableUpstream({prompt: [answered("A")] for prompt in prompts}))
-    prepare_batch(stores, SETTINGS, batch.id)
-    run_all(stores, TableUpstream({prompt: [answered("B")] for prompt in prompts}))
+    sent_before = run_first_then_prepare_again(stores, batch, prompts)
 
     assert len(sent_before) == 10
     assert sorted({message.unit for message in stores.queue.sent}) == list(range(12))

@@ -53,15 +53,17 @@ def prepare_batch(stores: Stores, settings: Settings, batch_id: str) -> None:
     validator = LineValidator.of(batch, settings)
     check = _admitted_check(stores, batch, validator)
     if check is None:
-        lines: LineValidator | CheckedLines = _validate_then_plan(stores, settings, batch, validator, unit_lines)
+        _validate_then_plan(stores, settings, batch, validator, unit_lines)
+        lines, model = validator.count, validator.model
     else:
-        lines = _plan_then_cut(stores, settings, batch, check, unit_lines)
+        _plan_then_cut(stores, settings, batch, check, unit_lines)
+        lines, model = check.lines, check.model
     try:
-        changes = {"started_at": int(time.time()), "model": lines.model}
+        changes = {"started_at": int(time.time()), "model": model}
         transition(stores, batch_id, to=BatchStatus.IN_PROGRESS, changes=changes)
     except InvalidTransition:
         logger.info("batch cancelled while preparing", extra={"batch_id": batch_id})
-    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": lines.count, "checked": check is not None})
+    logger.info("batch prepared", extra={"batch_id": batch_id, "lines": lines, "checked": check is not None})
 
 
 def _admitted_check(stores: Stores, batch: Batch, validator: LineValidator) -> FileCheck | None:
@@ -76,7 +78,7 @@ def _admitted_check(stores: Stores, batch: Batch, validator: LineValidator) -> F
 
 def _validate_then_plan(
     stores: Stores, settings: Settings, batch: Batch, validator: LineValidator, unit_lines: int
-) -> LineValidator:
+) -> None:
     """Validates the input while storing its units, the first two queued at once; once it proved valid, plans the
     batch and queues the rest."""
     offsets = array("q")
@@ -88,10 +90,9 @@ def _validate_then_plan(
     if planned.status == BatchStatus.VALIDATING:
         messages = in_groups(_messages(planned, offsets, queued), _UNITS_PER_SEND)
         each_side_by_side(stores.queue.send, messages, workers=_SEND_WORKERS)
-    return validator
 
 
-def _plan_then_cut(stores: Stores, settings: Settings, batch: Batch, check: FileCheck, unit_lines: int) -> CheckedLines:
+def _plan_then_cut(stores: Stores, settings: Settings, batch: Batch, check: FileCheck, unit_lines: int) -> None:
     """Plans the batch from its input's check, then cuts its units, each queued as soon as it is stored: no unit
     waits for the rest."""
     _reserve(stores, settings, batch, lines=check.lines, tokens=check.tokens)
@@ -104,10 +105,8 @@ def _plan_then_cut(stores: Stores, settings: Settings, batch: Batch, check: File
         if planned.status == BatchStatus.VALIDATING:
             stores.queue.send(group)
 
-    lines = CheckedLines(check)
-    groups = in_groups(plan_units(stores, batch, lines, unit_lines), _UNITS_PER_WRITE)
+    groups = in_groups(plan_units(stores, batch, CheckedLines(), unit_lines), _UNITS_PER_WRITE)
     each_side_by_side(store_and_queue, groups, workers=_STORE_WORKERS)
-    return lines
 
 
 def _reserve(stores: Stores, settings: Settings, batch: Batch, *, lines: int, tokens: int) -> None:
