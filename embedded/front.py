@@ -1,22 +1,17 @@
 """The HTTP front: real HTTP on loopback, each request through the local API Gateway."""
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from embedded.gateway import API_GATEWAY_MAX_BODY_BYTES, LocalGateway, too_large
-
-
-class _Server(ThreadingHTTPServer):
-    # socketserver's listen backlog is 5: a few dozen clients connecting at once were reset.
-    request_queue_size = 128
-    daemon_threads = True
+from embedded.http_server import LoopbackServer
 
 
 class HttpFront:
     def __init__(self, gateway: LocalGateway, host: str, port: int):
-        self._server = _Server((host, port), _handler_for(gateway))
+        self._server = LoopbackServer((host, port), _handler_for(gateway))
         self._thread = threading.Thread(target=self._server.serve_forever, name="http-front", daemon=True)
 
     @property

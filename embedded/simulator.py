@@ -17,9 +17,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from embedded.http_server import LoopbackServer
 from embedded.rate_limits import ModelLimit, RateLimiter
 
 _FAULT = re.compile(r"\[fault:(\w+?)(?:x(\d+))?\]")
@@ -54,8 +55,7 @@ class Simulator:
         self.load = Load()
         self.rate_limits = RateLimiter(rate_limits or {})
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="upstream-simulator", daemon=True)
 
     @property

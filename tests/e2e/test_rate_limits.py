@@ -23,7 +23,9 @@ def test_a_batch_of_many_times_the_rate_limit_succeeds_line_by_line_without_spen
     created = limited.call("POST", CONSOLE, body={"endpoint": "/v1/chat/completions", "requests": lines}).json()
 
     batch = limited.wait(created["id"], timeout=120)
+    failed = limited.call("GET", f"{CONSOLE}/{created['id']}/items?status=failed").json()["data"]
 
+    assert [item["error_message"] for item in failed] == []
     assert batch["status"] == "completed"
     assert batch["request_counts"] == {"total": 100, "completed": 100, "failed": 0, "cancelled": 0, "expired": 0}
     assert batch["waiting_for_capacity"] is None

@@ -1,0 +1,10 @@
+"""The local stack's HTTP servers: a thread per connection, and a listen backlog that takes a burst."""
+
+from http.server import ThreadingHTTPServer
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    # socketserver's backlog is 5. Past it the kernel drops a connect and the client sends it again 1 s later,
+    # then 2 s, 4 s: ten executors starting their lines at once (500 connections) met their 10 s connect timeout.
+    request_queue_size = 1024
+    daemon_threads = True
