@@ -3,7 +3,9 @@
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,7 @@ from batch_core.output_lines import read_outputs
 from batch_core.prepare import prepare_batch
 from batch_core.upstream import UpstreamReply, Upstreams
 from batch_core.workflow.signals import await_lines
+from tests.unit.fakes.limits import FakeLimitStore
 from tests.unit.fakes.queue import Signal
 from tests.unit.fakes.upstream import TableUpstream, answered, status
 from tests.unit.given import (
@@ -312,6 +315,30 @@ def test_lines_wait_without_spending_attempts_while_the_limiter_cannot_be_reache
     assert wait is not None and 1.0 <= wait <= 3.0
     assert unit is not None and (unit.state, unit.retries, unit.waiting) == ("pending", {}, 3)
     assert upstream.prompts == []
+
+
+def test_a_new_container_connects_to_its_route_while_the_limiter_grants_the_lines() -> None:
+    connected = threading.Event()
+    granted_after_connecting: list[bool] = []
+
+    class SlowLimits(FakeLimitStore):
+        def change(self, route: str, model: str, change: Callable[..., Any], stands: Any = None) -> Any:
+            if not granted_after_connecting:
+                granted_after_connecting.append(connected.wait(5))
+            return super().change(route, model, change, stands)
+
+    def connect(route: Route) -> TableUpstream:
+        connected.set()
+        return TableUpstream()
+
+    stores = dataclasses.replace(new_stores(), limits=SlowLimits())
+    batch = prepared(stores, ["a", "b"])
+    table = RouteTable(routes=[Route(name="default", base_url="http://upstream.test/v1")])
+
+    run(stores, stores.queue.sent[0], Upstreams(table, connect))
+
+    assert granted_after_connecting == [True]
+    assert current(stores, batch).request_counts == RequestCounts(total=2, completed=2)
 
 
 def test_a_unit_queued_while_its_input_is_validated_is_held_until_the_input_proves_valid_then_runs(

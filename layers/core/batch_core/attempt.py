@@ -64,14 +64,18 @@ class Attempt:
         starts: dict[int, float] = {}
         until = time.time() + (save_by - time.monotonic())
         estimates = {position: estimated_tokens(pending[position][1].body) for position in range(len(pending))}
-        for (route_name, model), positions in groups.items():
-            grant = self._take(routes[route_name], model, [estimates[position] for position in positions], until)
-            begun = time.monotonic()
-            for position, offset in zip(positions, grant.offsets, strict=False):
-                starts[position] = begun + offset
-            if grant.count < len(positions):
-                self.waits.append(grant.wait)
-                self.held += len(positions) - grant.count
+        # A new container connects to its routes (reading their keys) while the limiter grants the lines.
+        with ThreadPoolExecutor(max_workers=len(routes)) as connecting:
+            for route in routes.values():
+                connecting.submit(self.upstreams.client, route)
+            for (route_name, model), positions in groups.items():
+                grant = self._take(routes[route_name], model, [estimates[position] for position in positions], until)
+                begun = time.monotonic()
+                for position, offset in zip(positions, grant.offsets, strict=False):
+                    starts[position] = begun + offset
+                if grant.count < len(positions):
+                    self.waits.append(grant.wait)
+                    self.held += len(positions) - grant.count
 
         rates: dict[int, RateHeaders | None] = {}
         bodies = {index: line.body for index, line in pending}

@@ -1,3 +1,4 @@
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -7,10 +8,12 @@ import pytest
 
 from batch_core.dal.limits_db import LimitStore
 from batch_core.dal.stores import Stores
+from batch_core.dal.versioned import VersionedRecords
 from batch_core.errors import StorageError
 from batch_core.flow.shared import SharedLimiter
 from batch_core.models.limit import LimitState, Report
 from batch_core.models.route import Route, RouteLimits
+from tests.waiting import wait_for
 
 Result = TypeVar("Result")
 
@@ -80,3 +83,24 @@ def test_a_bounded_route_tries_its_take_again_until_it_wins_the_record(stores: S
 
     assert first.rivals == 8
     assert (granted.count, granted.reason) == (50, None)
+
+
+@pytest.mark.parametrize("stores", ["moto"], indirect=True)
+def test_a_route_nothing_bounds_grants_its_lines_without_waiting_for_the_limiter_write(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released = threading.Event()
+    write = VersionedRecords._write
+    monkeypatch.setattr(VersionedRecords, "_write", lambda *args: released.wait(10) and write(*args))
+    route = Route(name="open", base_url="http://upstream")
+
+    grant = SharedLimiter(stores.limits).take(route, "m", [10] * 5, tenant="t", holder="h", until=time.time() + 60)
+    sent_before = stores.limits.change("open", "m", _sent)
+    released.set()
+
+    assert (grant.count, grant.reason, sent_before) == (5, None, 0)
+    assert wait_for(lambda: stores.limits.change("open", "m", _sent) == 5, timeout=5)
+
+
+def _sent(state: LimitState, now: float) -> tuple[LimitState, int]:
+    return state, state.window_sent

@@ -4,6 +4,7 @@ version still holds, else read again. The limiter's and the tenants' quota recor
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -11,8 +12,11 @@ from pydantic import BaseModel
 from batch_core.dal.clients import AWS_ERRORS, AwsClients, conditional_write, storage_error
 from batch_core.dal.codec import to_attributes, value
 from batch_core.errors import StorageError
+from batch_core.observability import logger
 
 _TRIES = 8
+# Writes no caller waits for. In Lambda a write still pending when an invocation ends goes on when the next begins.
+_KEEPING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="record-keeping")
 _CONFLICT_PAUSE_SECONDS = 0.02
 
 State = TypeVar("State", bound=BaseModel)
@@ -34,12 +38,16 @@ class VersionedRecords:
     ) -> Result:
         """Applies `change` to the record's state (a new `kind()` if there is none) and the time now, stores the
         state it returns, and returns its result. An exception `change` raises, or the state returned as it
-        came, leaves the record as it was. A result that `stands` holds even if its write loses to another
-        writer's: the change was only record keeping, so it is not tried again."""
+        came, leaves the record as it was. A result that `stands` holds without its write: the change was only
+        record keeping, so it is returned at once, written in the background, and not tried again if another
+        writer's wins."""
         for attempt in range(_TRIES):
             state, version = self.read(key, kind, named)
             changed, result = change(state, time.time())
-            if changed is state or self._write(key, changed, version, named) or (stands is not None and stands(result)):
+            if changed is not state and stands is not None and stands(result):
+                _KEEPING.submit(self._keep, key, changed, version, named)
+                return result
+            if changed is state or self._write(key, changed, version, named):
                 return result
             # Writers that met on the record spread out before they read it again.
             time.sleep(random.uniform(0, _CONFLICT_PAUSE_SECONDS * 2**attempt))
@@ -69,6 +77,13 @@ class VersionedRecords:
             f"write {named}",
         )
         return written is not None
+
+    def _keep(self, key: dict[str, str], state: BaseModel, version: int, named: str) -> None:
+        """A write in the background: one lost to another writer's is dropped, one that fails is logged."""
+        try:
+            self._write(key, state, version, named)
+        except StorageError as failed:
+            logger.warning("record keeping lost", extra={"record": named, "error": str(failed)})
 
     @property
     def _dynamodb(self) -> Any:

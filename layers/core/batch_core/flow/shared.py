@@ -12,7 +12,8 @@ class SharedLimiter:
 
     def take(self, route: Route, model: str, estimates: list[int], *, tenant: str, holder: str, until: float) -> Grant:
         """Capacity for the first lines of `estimates`, taken in one write for all of them. On a route nothing
-        bounds, a write lost to the other executors' is not tried again: the grant holds without it."""
+        bounds, the grant holds without its write: the lines start without waiting for it, and it is not tried
+        again if another executor's wins."""
         return self._store.change(
             route.name,
             model,
@@ -23,8 +24,8 @@ class SharedLimiter:
         )
 
     def report(self, route: Route, model: str, holder: str, seen: Report) -> None:
-        """A report that teaches nothing, on a route nothing bounds, only ends a lease that bounds nothing: its
-        write, lost to another executor's, is not tried again."""
+        """A report that teaches nothing, on a route nothing bounds, only ends a lease that bounds nothing: the
+        attempt does not wait for its write, which is not tried again if another executor's wins."""
 
         def change(state: LimitState, now: float) -> tuple[LimitState, bool]:
             matters = limiter.bounded(state, route.limits) or limiter.teaches(seen)
