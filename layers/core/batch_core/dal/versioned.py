@@ -44,10 +44,12 @@ class VersionedRecords:
         for attempt in range(_TRIES):
             state, version = self.read(key, kind, named)
             changed, result = change(state, time.time())
-            if changed is not state and stands is not None and stands(result):
+            if changed is state:
+                return result
+            if stands is not None and stands(result):
                 _KEEPING.submit(self._keep, key, changed, version, named)
                 return result
-            if changed is state or self._write(key, changed, version, named):
+            if self._write(key, changed, version, named):
                 return result
             # Writers that met on the record spread out before they read it again.
             time.sleep(random.uniform(0, _CONFLICT_PAUSE_SECONDS * 2**attempt))
